@@ -1,0 +1,178 @@
+"""The command line: ``synaptica train`` and ``synaptica evaluate``.
+
+    synaptica train                              # a good MLP on Fashion-MNIST in a few minutes
+    synaptica train --data mnist --hidden 30 --activation sigmoid --cost quadratic --eta 3 --epochs 30
+    synaptica train --rule feedback-alignment --out fa.safetensors
+    synaptica evaluate model.safetensors --data fashion-mnist
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+
+from synaptica.data import DATASETS, load_dataset
+from synaptica.errors import DataError, FormatError, NonFiniteError, ShapeError
+from synaptica.io import load_model, save_model
+from synaptica.losses import COSTS, get_cost
+from synaptica.nn import ACTIVATIONS, INITIALISERS, mlp
+from synaptica.optim import SGD
+from synaptica.rules import RULES
+from synaptica.train import confusion_matrix, evaluate, fit, predict
+
+# The defaults: [784, 256, 128, 10] ReLU with He initialisation, softmax log-likelihood, plain SGD
+# with η = 0.1, L2 λ = 0.5, mini-batches of 32, 20 epochs. On Fashion-MNIST this reaches about 0.89
+# test accuracy in well under a minute on 2 cores (docs/results.md has the measured figures).
+DEFAULTS = {
+    "hidden": "256,128", "activation": "relu", "cost": "log-likelihood", "init": "he",
+    "eta": 0.1, "lmbda": 0.5, "batch_size": 32, "epochs": 20, "rule": "backprop", "seed": 0,
+}
+
+
+def _positive_ints(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated sizes such as 100 or 256,128, got {text!r}") from None
+    if any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"layer sizes must be positive, got {text!r}")
+    return sizes
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="synaptica",
+        description="Build and train neural networks from first principles.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser(
+        "train", help="train a network on a dataset and report its accuracy",
+        description="Train a fully connected network with a learning rule, printing validation accuracy "
+                    "per epoch (Nielsen's 'Epoch 3: 8512 / 10000') and the final test accuracy.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    _add_data_argument(train)
+    train.add_argument("--hidden", type=_positive_ints, default=_positive_ints(DEFAULTS["hidden"]),
+                       metavar="SIZES", help="hidden layer sizes, comma-separated (e.g. 30 or 256,128); "
+                       "input and output sizes come from the data")
+    train.add_argument("--activation", choices=sorted(ACTIVATIONS), default=DEFAULTS["activation"],
+                       help="hidden-layer activation")
+    train.add_argument("--cost", choices=sorted(COSTS), default=DEFAULTS["cost"],
+                       help="quadratic (sigmoid outputs, ½‖a−y‖²), cross-entropy (sigmoid outputs) or "
+                            "log-likelihood (softmax outputs)")
+    train.add_argument("--init", choices=sorted(set(INITIALISERS) - {"zeros"}), default=DEFAULTS["init"],
+                       help="weight initialisation: large N(0,1), nielsen N(0,1/n_in), xavier, he")
+    train.add_argument("--eta", "--learning-rate", dest="eta", type=float, default=DEFAULTS["eta"],
+                       help="learning rate η")
+    train.add_argument("--lmbda", "--l2", dest="lmbda", type=float, default=DEFAULTS["lmbda"],
+                       help="L2 regularisation λ (weights shrink by 1 − ηλ/n each step)")
+    train.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"], help="mini-batch size m")
+    train.add_argument("--epochs", type=int, default=DEFAULTS["epochs"], help="number of epochs")
+    train.add_argument("--rule", choices=sorted(RULES), default=DEFAULTS["rule"],
+                       help="learning rule: exact backprop, or feedback alignment (fixed random backward weights)")
+    train.add_argument("--seed", type=int, default=DEFAULTS["seed"],
+                       help="seed for initial weights, shuffling and feedback matrices")
+    train.add_argument("--patience", type=int, default=None,
+                       help="stop after this many epochs without a better validation accuracy")
+    train.add_argument("--out", metavar="FILE", default=None,
+                       help="save the trained model here (.safetensors, written atomically)")
+    train.add_argument("--history", metavar="FILE", default=None,
+                       help="write the per-epoch history as JSON lines")
+    train.add_argument("--quiet", action="store_true", help="print only the final result")
+
+    evaluate_cmd = commands.add_parser(
+        "evaluate", help="report a saved model's accuracy and confusion matrix",
+        description="Evaluate a saved model on a dataset's test split: accuracy and confusion matrix.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    evaluate_cmd.add_argument("model", metavar="MODEL", help="a model file written by 'synaptica train --out'")
+    _add_data_argument(evaluate_cmd)
+    evaluate_cmd.add_argument("--split", choices=["test", "validation", "train"], default="test",
+                              help="which part of the dataset to evaluate on")
+    return parser
+
+
+def _add_data_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default="fashion-mnist", metavar="NAME_OR_DIR",
+                        help=f"a dataset name ({', '.join(DATASETS)}) or a directory holding the four "
+                             "standard IDX files (train-images-idx3-ubyte[.gz], ...) of any size")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            return _train(args)
+        return _evaluate(args)
+    except (DataError, FormatError, ShapeError, NonFiniteError, ValueError) as error:
+        print(f"synaptica {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _train(args: argparse.Namespace) -> int:
+    if args.epochs < 1 or args.batch_size < 1 or args.eta <= 0 or args.lmbda < 0:
+        raise ValueError("--epochs and --batch-size must be >= 1, --eta > 0 and --lmbda >= 0")
+    splits = load_dataset(args.data)
+    train, validation, test = splits.train, splits.validation, splits.test
+    cost = get_cost(args.cost)
+    sizes = [train.x.shape[1], *args.hidden, train.n_classes]
+    rng = np.random.default_rng(args.seed)
+    model = mlp(sizes, args.activation, output_activation=None if cost.takes_logits else "sigmoid",
+                init=args.init, rng=rng)
+    optimizer = SGD(model.parameters(), args.eta, l2=args.lmbda, n_examples=len(train.x))
+    rule = RULES[args.rule](cost, optimizer)
+    held_out = validation if validation is not None else test
+    if not args.quiet:
+        print(f"{args.data}: {len(train.x)} training, {len(held_out.x)} validation, {len(test.x)} test examples")
+        print(f"{model!r}\nrule {args.rule}, cost {args.cost}, η = {args.eta}, λ = {args.lmbda}, "
+              f"batch {args.batch_size}, {args.epochs} epochs, seed {args.seed}")
+    started = time.perf_counter()
+    history = fit(model, rule, (train.x, train.y), epochs=args.epochs, batch_size=args.batch_size, rng=rng,
+                  validation=(held_out.x, held_out.y), patience=args.patience, verbose=not args.quiet)
+    result = evaluate(model, test.x, test.y, cost)
+    print(f"Test accuracy: {result.accuracy:.4f} ({result.correct} / {result.total}), cost {result.cost:.4f}, "
+          f"trained in {time.perf_counter() - started:.1f} s")
+    if args.history:
+        with open(args.history, "w", encoding="utf-8") as f:
+            for row in history.as_rows():
+                f.write(json.dumps(row) + "\n")
+    if args.out:
+        save_model(args.out, model, {"synaptica.cost": cost.name, "synaptica.dataset": str(args.data),
+                                     "synaptica.test_accuracy": f"{result.accuracy:.4f}"})
+        print(f"Saved {args.out}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    model, metadata = load_model(args.model)
+    splits = load_dataset(args.data)
+    data = getattr(splits, args.split)
+    if data is None:
+        raise DataError(f"{args.data} has no {args.split} split")
+    cost_name = metadata.get("synaptica.cost")
+    cost = get_cost(cost_name) if cost_name in COSTS else None
+    result = evaluate(model, data.x, data.y, cost)
+    predictions = predict(model, data.x).argmax(axis=1)
+    matrix = confusion_matrix(data.y, predictions, data.n_classes)
+    print(f"{args.model} on {args.data} ({args.split}): accuracy {result.accuracy:.4f} "
+          f"({result.correct} / {result.total})" + (f", cost {result.cost:.4f}" if cost else ""))
+    print(_format_confusion(matrix))
+    return 0
+
+
+def _format_confusion(matrix: np.ndarray) -> str:
+    """Rows are true classes, columns predicted classes."""
+    width = max(5, len(str(matrix.max())) + 1)
+    head = "true\\pred" + "".join(f"{j:>{width}}" for j in range(len(matrix)))
+    rows = [f"{i:>9}" + "".join(f"{v:>{width}}" for v in row) for i, row in enumerate(matrix)]
+    return "\n".join([head, *rows])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""The library's exception types and the one formatter for shape messages.
+
+Every error a user can trigger with bad input is one of these, and each subclasses the
+built-in it refines, so ``except ValueError`` still catches a :class:`ShapeError`.
+Messages name the thing at fault (the layer, the file and the byte offset) and, where
+one exists, the fix.
+"""
+
+from __future__ import annotations
+
+
+class ShapeError(ValueError):
+    """An input's shape does not fit the layer or op it was given to."""
+
+
+class FormatError(ValueError):
+    """A file is truncated, corrupt or not in the format its reader expects."""
+
+
+class UnsafeFileError(FormatError):
+    """A file would need code execution to load (for example a Python pickle); refused."""
+
+
+class NonFiniteError(FloatingPointError):
+    """Training produced a NaN or infinity; the message names epoch, batch and layer."""
+
+
+class DataError(ValueError):
+    """A dataset cannot be found or fetched, or its parts disagree."""
+
+
+def shape_message(where: str, got: tuple, expected: str, hint: str | None = None) -> str:
+    """Build the uniform shape message: ``Linear(784→30) got input of shape (10, 785); expected (batch, 784).``"""
+    message = f"{where} got input of shape {tuple(got)}; expected {expected}."
+    if hint:
+        message += f" {hint}"
+    return message

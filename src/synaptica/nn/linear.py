@@ -1,0 +1,54 @@
+"""The fully connected layer: z = a Wᵀ + b (the math and backward are in :func:`synaptica.ops.linear`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synaptica import ops
+from synaptica.errors import ShapeError, shape_message
+from synaptica.nn.init import INITIALISERS
+from synaptica.nn.module import Module, Parameter
+from synaptica.random import SeedLike, as_generator
+from synaptica.tensor import Tensor
+
+
+class Linear(Module):
+    """Fully connected layer with ``weight`` (out_features, in_features) and ``bias`` (out_features,).
+
+    Args:
+        in_features, out_features: sizes of the input and output vectors.
+        bias: whether to add a bias (seed 000's XOR network has none).
+        init: a name from :data:`synaptica.nn.init.INITIALISERS` (``nielsen`` is N(0, 1/n_in)).
+        rng: a seed or Generator for the initial weights.
+        dtype: ``np.float32`` (default) or ``np.float64``.
+
+    Attributes:
+        feedback: None for backprop; a fixed matrix of the weight's shape when a feedback-alignment
+            rule is bound, through which the error travels backward instead of W.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, init: str = "nielsen",
+                 rng: SeedLike = None, dtype=np.float32):
+        if in_features < 1 or out_features < 1:
+            raise ValueError(f"Linear: sizes must be positive, got in_features={in_features}, out_features={out_features}")
+        if init not in INITIALISERS:
+            raise ValueError(f"Linear: unknown init {init!r}; choose from {sorted(INITIALISERS)}")
+        self.in_features = in_features
+        self.out_features = out_features
+        weight, bias_values = INITIALISERS[init](in_features, out_features, as_generator(rng), dtype)
+        self.weight = Parameter(weight, regularized=True)
+        self.bias = Parameter(bias_values, regularized=False) if bias else None
+        self.feedback: np.ndarray | None = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            hint = "Flatten the images first (x.reshape(len(x), -1))." if x.ndim > 2 else None
+            raise ShapeError(shape_message(repr(self), x.shape, f"(batch, {self.in_features})", hint))
+        return ops.linear(x, self.weight, self.bias, self.feedback)
+
+    def config(self) -> dict:
+        return {"type": "Linear", "in_features": self.in_features, "out_features": self.out_features,
+                "bias": self.bias is not None}
+
+    def __repr__(self) -> str:
+        return f"Linear({self.in_features}→{self.out_features})"

@@ -1,0 +1,37 @@
+"""Differentiable ops. Each is a function that computes its forward and attaches its vjp.
+
+The table :data:`DIFFERENTIABLE_OPS` lists every public op; the oracle tests check that each one has
+an entry (finite differences and PyTorch), so a new op cannot land untested.
+"""
+
+from synaptica.ops.elementwise import add as add
+from synaptica.ops.elementwise import div as div
+from synaptica.ops.elementwise import exp as exp
+from synaptica.ops.elementwise import log as log
+from synaptica.ops.elementwise import mul as mul
+from synaptica.ops.elementwise import neg as neg
+from synaptica.ops.elementwise import pow as pow
+from synaptica.ops.elementwise import relu as relu
+from synaptica.ops.elementwise import sigmoid as sigmoid
+from synaptica.ops.elementwise import sqrt as sqrt
+from synaptica.ops.elementwise import sub as sub
+from synaptica.ops.elementwise import tanh as tanh
+from synaptica.ops.linalg import linear as linear
+from synaptica.ops.linalg import matmul as matmul
+from synaptica.ops.losses import quadratic_cost as quadratic_cost
+from synaptica.ops.losses import sigmoid_cross_entropy as sigmoid_cross_entropy
+from synaptica.ops.losses import softmax_cross_entropy as softmax_cross_entropy
+from synaptica.ops.reduce import max as max
+from synaptica.ops.reduce import mean as mean
+from synaptica.ops.reduce import sum as sum
+from synaptica.ops.shape import getitem as getitem
+from synaptica.ops.shape import reshape as reshape
+from synaptica.ops.shape import transpose as transpose
+from synaptica.ops.softmax import log_softmax as log_softmax
+from synaptica.ops.softmax import softmax as softmax
+
+DIFFERENTIABLE_OPS = (
+    "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "sigmoid", "tanh", "relu",
+    "matmul", "linear", "sum", "mean", "max", "reshape", "transpose", "getitem", "softmax",
+    "log_softmax", "quadratic_cost", "sigmoid_cross_entropy", "softmax_cross_entropy",
+)

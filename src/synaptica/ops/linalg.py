@@ -1,0 +1,78 @@
+"""Matrix products: the general ``matmul`` and the fused affine map ``linear``.
+
+``linear`` is the workhorse of every fully connected layer and is fused (one op, one hand-written
+backward) because at small batch sizes the Python cost per op, not the arithmetic, is what matters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synaptica.ops._broadcast import unbroadcast
+from synaptica.tensor import Tensor
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """a @ b with NumPy's rules (1-D operands, stacked matrices broadcast).
+
+    vjp for C = A B:  ∂/∂A = G Bᵀ,  ∂/∂B = Aᵀ G  (stack axes summed back where they broadcast).
+    """
+    a = a if isinstance(a, Tensor) else Tensor(np.asarray(a, dtype=b.dtype))
+    b = b if isinstance(b, Tensor) else Tensor(np.asarray(b, dtype=a.dtype))
+    out = a.data @ b.data
+
+    def vjp(g):
+        a2 = a.data[None, :] if a.ndim == 1 else a.data
+        b2 = b.data[:, None] if b.ndim == 1 else b.data
+        g2 = g
+        if a.ndim == 1:
+            g2 = np.expand_dims(g2, -2)
+        if b.ndim == 1:
+            g2 = np.expand_dims(g2, -1)
+        grad_a = grad_b = None
+        if a.requires_grad:
+            grad_a = g2 @ np.swapaxes(b2, -1, -2)
+            grad_a = unbroadcast(grad_a, a2.shape).reshape(a.shape)
+        if b.requires_grad:
+            grad_b = np.swapaxes(a2, -1, -2) @ g2
+            grad_b = unbroadcast(grad_b, b2.shape).reshape(b.shape)
+        return grad_a, grad_b
+
+    return Tensor.from_op(out, (a, b), vjp, "matmul")
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, feedback: np.ndarray | None = None) -> Tensor:
+    """Affine map z = a Wᵀ + b for a batch of row vectors a (batch, in) -> z (batch, out).
+
+    W has shape (out, in), so row j of W holds the weights into neuron j (Nielsen's w_jk).
+
+    Backward, Nielsen's four equations in batch row form (grad_z is δ of this layer):
+      BP1  δᴸ = ∇ₐC ⊙ σ'(zᴸ)            computed by the loss and activation ops, not here
+      BP2  δˡ = (δˡ⁺¹ Wˡ⁺¹) ⊙ σ'(zˡ)    -> grad_a = grad_z @ W   (the ⊙ σ' is the activation's vjp)
+      BP3  ∂C/∂bˡ = Σ_batch δˡ          -> grad_b = grad_z.sum(axis=0)
+      BP4  ∂C/∂Wˡ = (δˡ)ᵀ aˡ⁻¹           -> grad_W = grad_zᵀ @ a
+
+    Feedback alignment (Lillicrap et al. 2016) replaces W in BP2 by a fixed random matrix B of the
+    same shape: pass it as ``feedback`` and the error travels back through B instead of W. BP3 and
+    BP4 are unchanged, so each layer still follows its local gradient given the error it receives.
+
+    References: Nielsen, Neural Networks and Deep Learning, ch. 2; Lillicrap, Cownden, Tweed and
+    Akerman, "Random synaptic feedback weights support error backpropagation for deep learning",
+    Nature Communications 7, 2016.
+    """
+    w = weight.data
+    z = x.data @ w.T
+    if bias is not None:
+        z += bias.data
+    backward_matrix = w if feedback is None else feedback
+
+    def vjp(grad_z):
+        grad_x = grad_z @ backward_matrix if x.requires_grad else None
+        grad_w = grad_z.T @ x.data if weight.requires_grad else None
+        if bias is None:
+            return grad_x, grad_w
+        grad_b = grad_z.sum(axis=0) if bias.requires_grad else None
+        return grad_x, grad_w, grad_b
+
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    return Tensor.from_op(z, parents, vjp, "linear")

@@ -1,0 +1,115 @@
+"""Fused losses: each takes the network's output (or logits) and targets and returns a scalar cost.
+
+Each is one op with a closed-form backward, so the output error δᴸ (Nielsen's BP1) is computed in
+one step and without the overflow that σ or softmax followed by a log would risk.
+
+Targets may be class labels (integers, shape (batch,)) or arrays of the output's shape (one-hot
+rows, or any real targets such as XOR's). ``reduction="mean"`` averages the per-example cost over the
+batch, so plain SGD with rate η performs Nielsen's update w ← w − (η/m) Σₓ ∇Cₓ; ``"sum"`` adds
+them up (seed 000's XOR program).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synaptica.errors import ShapeError
+from synaptica.ops.elementwise import sigmoid_array
+from synaptica.ops.softmax import log_softmax_array
+from synaptica.tensor import Tensor
+
+
+def _difference(output: np.ndarray, targets, loss: str) -> np.ndarray:
+    """output − y, with y the targets as an array of the output's shape (labels act as one-hot rows)."""
+    y = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+    if y.shape == output.shape:
+        return output - y
+    if y.ndim == 1 and output.ndim == 2 and len(y) == len(output) and y.dtype.kind in "iu":
+        diff = output.copy()
+        diff[np.arange(len(y)), y] -= 1
+        return diff
+    raise ShapeError(
+        f"{loss}: targets of shape {y.shape} do not fit output of shape {output.shape}; "
+        f"give class labels of shape ({len(output)},) or targets of shape {output.shape}."
+    )
+
+
+def _dense_targets(targets, output: np.ndarray, loss: str) -> np.ndarray:
+    """Targets as an array of the output's shape (labels become one-hot rows)."""
+    y = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+    if y.shape == output.shape:
+        return y.astype(output.dtype, copy=False)
+    _difference(output, targets, loss)  # raises the shape error when the labels do not fit
+    one_hot = np.zeros_like(output)
+    one_hot[np.arange(len(y)), y] = 1
+    return one_hot
+
+
+def _scale(batch: int, reduction: str) -> float:
+    if reduction == "mean":
+        return 1.0 / batch if batch else 0.0
+    if reduction == "sum":
+        return 1.0
+    raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+
+
+def quadratic_cost(a: Tensor, targets, reduction: str = "mean") -> Tensor:
+    """Nielsen's quadratic cost C = ½ ‖a − y‖² per example.
+
+    vjp: ∂C/∂a = (a − y), times 1/m for the batch mean. Followed by σ's vjp this is BP1,
+    δᴸ = (a − y) ⊙ σ'(zᴸ), the slow-learning term cross-entropy removes.
+    """
+    diff = _difference(a.data, targets, "quadratic_cost")
+    scale = _scale(len(a.data) if a.ndim else 1, reduction)
+    cost = np.asarray(0.5 * scale * np.vdot(diff, diff), dtype=a.dtype)
+    return Tensor.from_op(cost, (a,), lambda g: (g * scale * diff,), "quadratic_cost")
+
+
+def sigmoid_cross_entropy(z: Tensor, targets, reduction: str = "mean") -> Tensor:
+    """Cross-entropy of sigmoid outputs, from the logits z (Nielsen ch. 3).
+
+    C = −Σⱼ [yⱼ ln aⱼ + (1 − yⱼ) ln(1 − aⱼ)],  a = σ(z), computed stably as
+    Σⱼ max(zⱼ, 0) − zⱼ yⱼ + ln(1 + e^(−|zⱼ|)).
+    vjp: ∂C/∂z = σ(z) − y: the σ'(z) of the quadratic cost cancels, so saturated neurons still learn.
+    """
+    y = _dense_targets(targets, z.data, "sigmoid_cross_entropy")
+    x = z.data
+    scale = _scale(len(x) if z.ndim else 1, reduction)
+    per_unit = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
+    cost = np.asarray(scale * per_unit.sum(), dtype=z.dtype)
+
+    def vjp(g):
+        return (g * scale * (sigmoid_array(x) - y),)
+
+    return Tensor.from_op(cost, (z,), vjp, "sigmoid_cross_entropy")
+
+
+def softmax_cross_entropy(z: Tensor, targets, reduction: str = "mean") -> Tensor:
+    """Log-likelihood cost of a softmax output layer, from the logits z (Nielsen ch. 3).
+
+    C = −ln a_y with a = softmax(z) (for one-hot or soft targets, −Σⱼ yⱼ ln aⱼ).
+    vjp: ∂C/∂z = a − y, again free of the slowdown from σ'.
+    """
+    x = z.data
+    if z.ndim != 2:
+        raise ShapeError(f"softmax_cross_entropy expects logits of shape (batch, classes), got {x.shape}")
+    log_a = log_softmax_array(x, axis=1)
+    scale = _scale(len(x), reduction)
+    y = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+    if y.ndim == 1 and y.dtype.kind in "iu" and len(y) == len(x):
+        rows = np.arange(len(x))
+        cost = -scale * log_a[rows, y].sum()
+
+        def vjp(g):
+            grad = np.exp(log_a)
+            grad[rows, y] -= 1
+            return (g * scale * grad,)
+
+    else:
+        y = _dense_targets(y, x, "softmax_cross_entropy")
+        cost = -scale * (y * log_a).sum()
+
+        def vjp(g):
+            return (g * scale * (np.exp(log_a) * y.sum(axis=1, keepdims=True) - y),)
+
+    return Tensor.from_op(np.asarray(cost, dtype=z.dtype), (z,), vjp, "softmax_cross_entropy")

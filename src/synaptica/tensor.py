@@ -1,0 +1,296 @@
+"""Tensor and the reverse-mode tape.
+
+A :class:`Tensor` wraps a NumPy array (float32 unless asked otherwise) and remembers how it was
+made: the tensors it came from (``parents``) and a function that turns the gradient of the output
+into gradients of those parents (the op's vector-Jacobian product, ``vjp``). Calling
+:meth:`Tensor.backward` on a scalar walks that record in reverse topological order and applies each
+vjp, which is the chain rule of backpropagation carried out mechanically:
+
+    ∂C/∂x = Σ over ops o that used x of  vjp_o(∂C/∂out_o)
+
+Leaves that ask for it (``requires_grad``) receive their gradient in ``.grad``; gradients
+accumulate across calls to ``backward`` until the optimizer clears them. Once a backward pass is
+done the graph's links are cut, so memory does not grow from step to step.
+
+The ops themselves live in :mod:`synaptica.ops`, each forward beside its vjp. This file holds only
+the record and the walk, plus the arithmetic operators that forward to those ops.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+#: Whether ops record themselves for backward. A ContextVar (per thread and per task) rather than a
+#: plain global, toggled only by :func:`no_grad`.
+_recording: ContextVar[bool] = ContextVar("synaptica_recording", default=True)
+
+DEFAULT_DTYPE = np.float32
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Run ops without recording them: for evaluation, weight updates and anything not differentiated."""
+    token = _recording.set(False)
+    try:
+        yield
+    finally:
+        _recording.reset(token)
+
+
+def is_recording() -> bool:
+    """True when ops are recorded for backward (outside :func:`no_grad`)."""
+    return _recording.get()
+
+
+VJP = Callable[[np.ndarray], Sequence[np.ndarray | None]]
+
+
+class Tensor:
+    """An array that records the ops applied to it.
+
+    Args:
+        data: array-like. Floating arrays keep their dtype (float32 or float64); anything else
+            becomes ``dtype`` (float32 by default).
+        requires_grad: whether backward should fill ``.grad`` for this tensor.
+        dtype: force a dtype (``np.float32`` or ``np.float64``).
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "parents", "vjp", "op", "__weakref__")
+    __array_priority__ = 100  # so that ndarray * Tensor calls Tensor.__rmul__
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        if dtype is not None:
+            array = np.asarray(data, dtype=dtype)
+        else:
+            array = np.asarray(data)
+            if array.dtype not in (np.float32, np.float64):
+                array = array.astype(DEFAULT_DTYPE)
+        self.data: np.ndarray = array
+        self.grad: np.ndarray | None = None
+        self.requires_grad = requires_grad
+        self.parents: tuple[Tensor, ...] = ()
+        self.vjp: VJP | None = None
+        self.op = ""
+
+    @classmethod
+    def from_op(cls, data: np.ndarray, parents: tuple[Tensor, ...], vjp: VJP, op: str) -> Tensor:
+        """Make an op's output. It joins the graph only if recording is on and a parent needs grad."""
+        out = cls.__new__(cls)
+        out.data = data
+        out.grad = None
+        out.op = op
+        out.requires_grad = False
+        out.parents = ()
+        out.vjp = None
+        if _recording.get():
+            for parent in parents:
+                if parent.requires_grad:
+                    out.requires_grad = True
+                    out.parents = parents
+                    out.vjp = vjp
+                    break
+        return out
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (not a copy)."""
+        return self.data
+
+    def item(self) -> float:
+        return self.data.item()
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph."""
+        return Tensor(self.data)
+
+    def __repr__(self) -> str:
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        return f"Tensor(shape={self.shape}, dtype={self.dtype}{grad})"
+
+    # ----------------------------------------------------------------- backward
+    def backward(self, grad: np.ndarray | None = None) -> None:
+        """Backpropagate from this tensor: fill ``.grad`` of every leaf that requires grad.
+
+        Args:
+            grad: ∂C/∂self. May be omitted only when self is a scalar (it is then 1).
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: no parameter or input with "
+                "requires_grad=True led to it (or it was computed under no_grad())."
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient needs a scalar, got shape {self.shape}; "
+                    "pass grad= of the same shape, or reduce with .sum() / .mean() first."
+                )
+            grad = np.ones_like(self.data)
+        else:
+            grad = np.asarray(grad, dtype=self.dtype)
+            if grad.shape != self.shape:
+                raise ValueError(f"backward(grad) got shape {grad.shape}, expected {self.shape}")
+
+        if self.vjp is None:  # backward on a leaf: its gradient is the given one
+            self.grad = grad if self.grad is None else self.grad + grad
+            return
+        grads: dict[int, np.ndarray] = {id(self): grad}
+        for node in _reverse_topological(self):
+            g = grads.pop(id(node), None)
+            if g is not None:
+                for parent, parent_grad in zip(node.parents, node.vjp(g)):
+                    if parent_grad is None or not parent.requires_grad:
+                        continue
+                    if parent.vjp is None:  # a leaf: keep its gradient (accumulating)
+                        parent.grad = parent_grad if parent.grad is None else parent.grad + parent_grad
+                    else:
+                        key = id(parent)
+                        previous = grads.get(key)
+                        grads[key] = parent_grad if previous is None else previous + parent_grad
+            # free the graph as we go: no growth across steps
+            node.parents = ()
+            node.vjp = None
+
+    # ----------------------------------------------------------------- operators
+    def __add__(self, other):
+        return _ops().add(self, other)
+
+    def __radd__(self, other):
+        return _ops().add(other, self)
+
+    def __sub__(self, other):
+        return _ops().sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops().sub(other, self)
+
+    def __mul__(self, other):
+        return _ops().mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops().mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops().div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops().div(other, self)
+
+    def __neg__(self):
+        return _ops().neg(self)
+
+    def __pow__(self, exponent):
+        return _ops().pow(self, exponent)
+
+    def __matmul__(self, other):
+        return _ops().matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops().matmul(other, self)
+
+    def __getitem__(self, index):
+        return _ops().getitem(self, index)
+
+    # ----------------------------------------------------------------- method forms
+    def sum(self, axis=None, keepdims: bool = False):
+        return _ops().sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims: bool = False):
+        return _ops().mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims: bool = False):
+        return _ops().max(self, axis, keepdims)
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _ops().reshape(self, shape)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return _ops().transpose(self, axes or None)
+
+    @property
+    def T(self):
+        return _ops().transpose(self, None)
+
+    def exp(self):
+        return _ops().exp(self)
+
+    def log(self):
+        return _ops().log(self)
+
+    def sqrt(self):
+        return _ops().sqrt(self)
+
+    def sigmoid(self):
+        return _ops().sigmoid(self)
+
+    def tanh(self):
+        return _ops().tanh(self)
+
+    def relu(self):
+        return _ops().relu(self)
+
+
+def _ops():
+    # ops import Tensor, so the operators reach them lazily
+    from synaptica import ops
+
+    return ops
+
+
+def _reverse_topological(root: Tensor) -> list[Tensor]:
+    """The op outputs reachable from root, each before the ops that made its inputs.
+
+    Leaves are left out: they receive their gradients directly and pass nothing on.
+    Iterative depth-first search, so long chains (unrolled recurrences) do not hit Python's
+    recursion limit."""
+    order: list[Tensor] = []
+    visited = {id(root)}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent.vjp is not None and id(parent) not in visited:
+                visited.add(id(parent))
+                stack.append((parent, iter(parent.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    order.reverse()
+    return order
+
+
+def as_tensor(value, like: Tensor | None = None) -> Tensor:
+    """Wrap a number or array as a constant tensor, in ``like``'s dtype when given."""
+    if isinstance(value, Tensor):
+        return value
+    if like is not None:
+        return Tensor(np.asarray(value, dtype=like.dtype))
+    return Tensor(value)

@@ -1,0 +1,141 @@
+"""The one training loop: epochs of shuffled mini-batches, each handed to a learning rule.
+
+    for each epoch:
+        shuffle the training set with the run's Generator
+        for each mini-batch:  metrics = rule.step(model, batch)      (and check the cost is finite)
+        evaluate on the validation set; print Nielsen's "Epoch 3: 8512 / 10000"
+        stop early after `patience` epochs without a better validation accuracy
+
+The loop knows nothing of gradients: backprop, feedback alignment and later rules all run here.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Callable
+
+import numpy as np
+
+from synaptica.errors import NonFiniteError
+from synaptica.losses import Cost
+from synaptica.nn.module import Module
+from synaptica.random import SeedLike, as_generator
+from synaptica.rules.base import LearningRule
+from synaptica.train.blas import blas_threads, training_threads
+from synaptica.train.evaluate import evaluate
+from synaptica.train.history import History
+from synaptica.train.progress import progress_bar
+
+Callback = Callable[[int, History, Module], None]
+
+
+def fit(model: Module, rule: LearningRule, train: tuple[np.ndarray, np.ndarray], *,
+        epochs: int, batch_size: int, rng: SeedLike = None,
+        validation: tuple[np.ndarray, np.ndarray] | None = None, cost: Cost | None = None,
+        patience: int | None = None, verbose: bool = True, progress: bool | None = None,
+        blas: int | str | None = "auto", callbacks: list[Callback] = (), out=None) -> History:
+    """Train ``model`` with ``rule`` on ``train = (x, y)``; return the :class:`History`.
+
+    Args:
+        epochs, batch_size: as Nielsen's ``SGD(training_data, epochs, mini_batch_size, eta)``.
+        rng: seed or Generator for shuffling (and for the rule's own randomness via ``bind``).
+        validation: (x, y) evaluated after every epoch (Nielsen's ``test_data``/``evaluation_data``).
+        cost: the cost reported on validation data (default: the rule's own).
+        patience: stop after this many epochs without a better validation accuracy (None: never).
+        verbose: print one line per epoch.
+        progress: a progress bar per epoch (default: when ``out`` is a terminal and tqdm is installed).
+        blas: BLAS threads during training: 'auto' (see :mod:`synaptica.train.blas`), an int, or None.
+        callbacks: functions called as ``callback(epoch, history, model)`` after each epoch.
+        out: where epoch lines go (default: standard output).
+
+    Raises:
+        NonFiniteError: a step's cost was NaN or infinite; names the epoch, the batch and the first
+            layer whose output was non-finite. The weights are those from before that step.
+    """
+    x_train, y_train = train
+    if len(x_train) != len(y_train):
+        raise ValueError(f"fit: {len(x_train)} inputs but {len(y_train)} targets")
+    if batch_size < 1 or epochs < 0:
+        raise ValueError(f"fit: batch_size must be >= 1 and epochs >= 0, got {batch_size} and {epochs}")
+    out = sys.stdout if out is None else out
+    generator = as_generator(rng)
+    rule.bind(model, generator)
+    report_cost = cost if cost is not None else getattr(rule, "cost", None)
+    history = History()
+    best, epochs_without_gain = -np.inf, 0
+    n = len(x_train)
+    model.train()
+    with blas_threads(training_threads(batch_size, blas)):
+        for epoch in range(epochs):
+            started = time.perf_counter()
+            order = generator.permutation(n)
+            xs, ys = x_train[order], y_train[order]
+            losses = np.empty((n + batch_size - 1) // batch_size)
+            correct = 0
+            batches = progress_bar(range(0, n, batch_size), f"Epoch {epoch}", progress, out)
+            for b, start in enumerate(batches):
+                batch = (xs[start:start + batch_size], ys[start:start + batch_size])
+                try:
+                    metrics = rule.step(model, batch)
+                except NonFiniteError as error:
+                    raise NonFiniteError(_locate(model, batch[0], epoch, b, str(error))) from None
+                losses[b] = metrics["loss"]
+                correct += metrics.get("correct", 0)
+            history.epochs.append(epoch)
+            history.step_losses.append(losses)
+            history.train_cost.append(float(losses.mean()) if len(losses) else float("nan"))
+            history.train_accuracy.append(correct / n if y_train.ndim == 1 and n else float("nan"))
+            if validation is not None:
+                result = evaluate(model, validation[0], validation[1], report_cost)
+                model.train()
+                history.validation_cost.append(result.cost)
+                history.validation_accuracy.append(result.accuracy)
+            history.seconds.append(time.perf_counter() - started)
+            if verbose:
+                print(_epoch_line(history, validation, result if validation is not None else None), file=out, flush=True)
+            for callback in callbacks:
+                callback(epoch, history, model)
+            if validation is not None and patience is not None:
+                if history.validation_accuracy[-1] > best:
+                    best, epochs_without_gain = history.validation_accuracy[-1], 0
+                else:
+                    epochs_without_gain += 1
+                    if epochs_without_gain >= patience:
+                        history.stopped_early = True
+                        if verbose:
+                            print(f"Stopping early: no better validation accuracy for {patience} epochs "
+                                  f"(best {best:.4f}).", file=out, flush=True)
+                        break
+    return history
+
+
+def _epoch_line(history: History, validation, result) -> str:
+    epoch = history.epochs[-1]
+    timing = f"({history.seconds[-1]:.2f} s)"
+    train = f"train cost {history.train_cost[-1]:.4f}"
+    if result is None:
+        return f"Epoch {epoch} complete: {train} {timing}"
+    return (f"Epoch {epoch}: {result.correct} / {result.total}  "
+            f"accuracy {result.accuracy:.4f}  cost {result.cost:.4f}  {train} {timing}")
+
+
+def _locate(model: Module, x: np.ndarray, epoch: int, batch: int, reason: str) -> str:
+    """Name the first layer whose output is non-finite on this batch (re-run forward, layer by layer)."""
+    where = "no layer output was non-finite (the cost itself overflowed)"
+    trace = getattr(model, "trace", None)
+    if not np.all(np.isfinite(x)):
+        bad = np.argwhere(~np.isfinite(x))[0]
+        where = f"the input itself is non-finite (example {bad[0]} of the batch, feature {bad[1:].tolist()})"
+        if trace is not None:
+            for name, output in trace(x):
+                if not np.all(np.isfinite(output)):
+                    where += f"; first non-finite layer output: {name}"
+                    break
+    elif trace is not None:
+        for name, output in trace(x):
+            if not np.all(np.isfinite(output)):
+                where = f"first non-finite layer output: {name}"
+                break
+    return (f"non-finite cost at epoch {epoch}, batch {batch} ({reason}); {where}. "
+            "The weights are those from before this step. Lower the learning rate, or check the data.")

@@ -1,0 +1,45 @@
+"""Shared fixtures: the real Fashion-MNIST data and a small IDX subset directory made from it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from synaptica.data import load_dataset, read_idx, write_idx
+
+FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def fashion():
+    """Debian's Fashion-MNIST, split 50k / 10k / 10k."""
+    if not (FASHION_DIR / "train-images-idx3-ubyte.gz").exists():
+        pytest.fail("Fashion-MNIST is missing: apt-get install dataset-fashion-mnist (as .ci/run does)")
+    return load_dataset("fashion-mnist")
+
+
+@pytest.fixture(scope="session")
+def subset_dir(tmp_path_factory):
+    """A directory with the four standard IDX files: the first 4,000 training and 1,000 test images."""
+    directory = tmp_path_factory.mktemp("fashion-subset")
+    for stem, count in [("train-images-idx3-ubyte", 4000), ("train-labels-idx1-ubyte", 4000),
+                        ("t10k-images-idx3-ubyte", 1000), ("t10k-labels-idx1-ubyte", 1000)]:
+        write_idx(directory / f"{stem}.gz", read_idx(FASHION_DIR / f"{stem}.gz")[:count])
+    return directory
+
+
+def run_python(code_or_args, *, cwd=REPO, timeout=600, env_extra=None) -> subprocess.CompletedProcess:
+    """Run a fresh Python process (``-c CODE`` when given a string) with BLAS fixed at one thread."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", PYTHONPATH=str(REPO / "src"))
+    env.update(env_extra or {})
+    args = ["-c", code_or_args] if isinstance(code_or_args, str) else list(code_or_args)
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

@@ -1,0 +1,116 @@
+"""Whole-model files: round trip in a fresh process, refusals of wrong shapes, pickles and foreign names."""
+
+import ast
+import json
+import pickle
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from synaptica import FormatError, ShapeError, UnsafeFileError
+from synaptica.io import load_model, load_tensors, save_model, save_tensors
+from synaptica.nn import mlp
+from synaptica.train import predict
+from synaptica.train.blas import blas_threads
+from tests.conftest import REPO, run_python
+
+
+def test_reloaded_model_predicts_bitwise_equal_in_a_fresh_process(tmp_path, fashion):
+    model = mlp([784, 30, 10], "sigmoid", rng=0)
+    path = tmp_path / "net.safetensors"
+    save_model(path, model, {"synaptica.cost": "cross-entropy"})
+    with blas_threads(1):  # the child runs with one BLAS thread too: same summation order
+        np.save(tmp_path / "expected.npy", predict(model, fashion.test.x[:256]))
+    code = f"""
+import numpy as np
+from synaptica.io import load_model
+from synaptica.data import load_dataset
+from synaptica.train import predict
+model, meta = load_model({str(path)!r})
+assert meta["synaptica.cost"] == "cross-entropy", meta
+out = predict(model, load_dataset("fashion-mnist").test.x[:256])
+assert np.array_equal(out, np.load({str(tmp_path / 'expected.npy')!r})), "predictions differ"
+print(repr(model.layers[0]))
+"""
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert "Linear(784→30)" in result.stdout
+
+
+def test_a_tensor_shape_that_disagrees_with_the_architecture_is_refused(tmp_path):
+    model = mlp([4, 3, 2], rng=0)
+    path = tmp_path / "bad.safetensors"
+    save_model(path, model)
+    tensors, metadata = load_tensors(path)
+    tensors["layers.2.weight"] = np.zeros((2, 5), np.float32)
+    save_tensors(path, tensors, metadata)
+    with pytest.raises(ShapeError) as error:
+        load_model(path)
+    assert str(path) in str(error.value) and "'layers.2.weight'" in str(error.value)
+    assert "(2, 5)" in str(error.value) and "(2, 3)" in str(error.value)
+
+
+class _Trap:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("name", ["model.safetensors", "model.pkl", "model.pt", "model.json"])
+def test_a_crafted_pickle_is_refused_and_runs_nothing(tmp_path, name):
+    marker = tmp_path / "marker"
+    path = tmp_path / name
+    path.write_bytes(pickle.dumps(_Trap(str(marker))))
+    with pytest.raises(UnsafeFileError, match="pickle") as error:
+        load_model(path)
+    assert str(path) in str(error.value)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("architecture, complaint", [
+    ({"type": "os.system", "command": "touch /tmp/x"}, "unknown layer type 'os.system'"),
+    ({"type": "Sequential", "layers": [{"type": "Lambda"}]}, "unknown layer type 'Lambda'"),
+    ({"type": "Sequential", "layers": [{"type": "Linear", "in_features": 4, "out_features": 3,
+                                        "bias": True, "init": "__import__('os')"}]}, "unknown argument 'init'"),
+    ({"type": "Sequential", "layers": [{"type": "Linear", "in_features": "4", "out_features": 3}]}, "must be int"),
+])
+def test_an_architecture_naming_anything_foreign_is_refused(tmp_path, architecture, complaint):
+    path = tmp_path / "crafted.safetensors"
+    save_tensors(path, {}, {"synaptica.format": "1", "synaptica.architecture": json.dumps(architecture)})
+    modules_before = set(sys.modules)
+    with pytest.raises(FormatError, match=complaint.replace("(", r"\(").replace(")", r"\)")):
+        load_model(path)
+    assert set(sys.modules) == modules_before
+
+
+def test_truncated_and_foreign_files_name_the_file(tmp_path):
+    model = mlp([4, 3, 2], rng=0)
+    path = tmp_path / "net.safetensors"
+    save_model(path, model)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 7])
+    with pytest.raises(FormatError, match=str(path)):
+        load_model(path)
+    save_tensors(path, {"w": np.zeros(2, np.float32)})
+    with pytest.raises(FormatError, match="not a synaptica model file"):
+        load_model(path)
+
+
+def test_the_package_has_no_code_execution_on_file_data():
+    """AST scan: no pickle, marshal, eval, exec, importlib or allow_pickle=True anywhere in the library."""
+    forbidden_modules = {"pickle", "marshal", "importlib", "shelve", "dill", "cloudpickle"}
+    for source in (REPO / "src" / "synaptica").rglob("*.py"):
+        tree = ast.parse(source.read_text(), filename=str(source))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                assert not {a.name.split(".")[0] for a in node.names} & forbidden_modules, source
+            if isinstance(node, ast.ImportFrom):
+                assert (node.module or "").split(".")[0] not in forbidden_modules, source
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id not in {"eval", "exec", "__import__"}, f"{source}:{node.lineno}"
+            if isinstance(node, ast.keyword) and node.arg == "allow_pickle":
+                assert not (isinstance(node.value, ast.Constant) and node.value.value is True), source

@@ -1,0 +1,99 @@
+"""Layers: repr, parameter naming, initial weight statistics, shape errors, state dicts."""
+
+import numpy as np
+import pytest
+
+from synaptica import ShapeError, Tensor
+from synaptica.nn import Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh, mlp
+
+
+def test_repr_shows_the_architecture():
+    model = mlp([784, 30, 10], "sigmoid", output_activation="sigmoid", rng=0)
+    assert repr(model.layers[0]) == "Linear(784→30)"
+    assert "(2) Linear(30→10)" in repr(model) and "(3) Sigmoid()" in repr(model)
+
+
+def test_parameters_are_found_by_attribute_path():
+    model = mlp([4, 3, 2], rng=0)
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"]
+    assert model.layers[0].weight.regularized and not model.layers[0].bias.regularized
+    assert set(model.state_dict()) == set(names)
+
+
+@pytest.mark.parametrize("init, weight_std, bias_std", [
+    ("large", lambda n_in, n_out: 1.0, 1.0),
+    ("nielsen", lambda n_in, n_out: 1 / np.sqrt(n_in), 1.0),
+    ("xavier", lambda n_in, n_out: np.sqrt(2.0 / (n_in + n_out)), 0.0),
+    ("he", lambda n_in, n_out: np.sqrt(2.0 / n_in), 0.0),
+])
+def test_initialisers_have_the_documented_spread(init, weight_std, bias_std):
+    layer = Linear(400, 300, init=init, rng=1)
+    assert layer.weight.shape == (300, 400) and layer.weight.dtype == np.float32
+    assert layer.weight.data.std() == pytest.approx(weight_std(400, 300), rel=0.02)
+    assert abs(layer.weight.data.mean()) < 0.01
+    assert layer.bias.data.std() == pytest.approx(bias_std, rel=0.2, abs=1e-9)
+
+
+def test_same_seed_same_weights_and_float64_available():
+    a, b = mlp([10, 5, 2], rng=3), mlp([10, 5, 2], rng=3)
+    for (_, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
+        assert np.array_equal(p.data, q.data)
+    assert mlp([10, 5, 2], rng=3, dtype=np.float64).layers[0].weight.dtype == np.float64
+
+
+def test_wrong_input_width_names_the_layer_and_both_shapes():
+    model = mlp([784, 30, 10], rng=0)
+    with pytest.raises(ShapeError) as error:
+        model(Tensor(np.zeros((10, 785), np.float32)))
+    message = str(error.value)
+    assert "layers.0" in message and "Linear(784→30)" in message
+    assert "(10, 785)" in message and "(batch, 784)" in message
+
+
+def test_images_given_to_linear_get_a_flatten_hint():
+    with pytest.raises(ShapeError, match="Flatten"):
+        Linear(784, 10, rng=0)(Tensor(np.zeros((2, 28, 28), np.float32)))
+
+
+def test_fifty_wrong_inputs_never_leak_a_numpy_error(rng):
+    model = mlp([12, 7, 3], rng=0)
+    for _ in range(50):
+        shape = tuple(int(n) for n in rng.integers(1, 15, size=rng.integers(1, 4)))
+        if len(shape) == 2 and shape[1] == 12:
+            continue
+        with pytest.raises(ShapeError, match=r"Linear\(12→7\)"):
+            model(Tensor(np.zeros(shape, np.float32)))
+
+
+def test_activations_compute_their_functions():
+    z = Tensor(np.array([[-2.0, 0.0, 3.0]]))
+    assert np.allclose(Sigmoid()(z).data, 1 / (1 + np.exp(-z.data)))
+    assert np.allclose(Tanh()(z).data, np.tanh(z.data))
+    assert np.array_equal(ReLU()(z).data, [[0.0, 0.0, 3.0]])
+    assert np.allclose(Softmax()(z).data.sum(), 1.0)
+
+
+def test_load_state_dict_refuses_a_wrong_shape_naming_the_tensor():
+    model = mlp([4, 3, 2], rng=0)
+    state = {k: v.copy() for k, v in model.state_dict().items()}
+    state["layers.0.weight"] = np.zeros((3, 5), np.float32)
+    with pytest.raises(ShapeError, match=r"'layers.0.weight' is \(3, 5\) in the file but \(3, 4\) in the model"):
+        model.load_state_dict(state)
+
+
+def test_train_and_eval_reach_every_module():
+    model = Sequential(Linear(2, 2, rng=0), Sequential(Sigmoid(), Linear(2, 1, rng=0)))
+    model.eval()
+    assert not any(m.training for m in model.modules())
+    model.train()
+    assert all(m.training for m in model.modules())
+
+
+def test_bad_layer_arguments_are_refused_early():
+    with pytest.raises(ValueError, match="in_features=0"):
+        Linear(0, 3)
+    with pytest.raises(ValueError, match="unknown init"):
+        Linear(3, 3, init="gaussian")
+    with pytest.raises(ValueError, match="unknown activation"):
+        mlp([3, 3], "swish")
