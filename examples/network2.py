@@ -7,33 +7,19 @@ Nielsen reports about 98% on MNIST; on Fashion-MNIST see docs/results.md.
     python examples/network2.py --data mnist
 """
 
-import argparse
+from common import RULES, load_dataset, parse_arguments, train_and_test
 
 from synaptica import CrossEntropyCost, SGD
-from synaptica.data import load_dataset
 from synaptica.nn import mlp
-from synaptica.rules import RULES
-from synaptica.train import evaluate, fit
 
 
 def main(argv=None) -> float:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default="fashion-mnist", help="dataset name or IDX directory")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--rule", choices=sorted(RULES), default="backprop")
-    args = parser.parse_args(argv)
-
+    args = parse_arguments(__doc__.split("\n\n")[0], argv)
     splits = load_dataset(args.data)
-    train = splits.train
     net = mlp([784, 100, 10], "sigmoid", init="nielsen", rng=args.seed)  # logits; the cost applies σ
-    optimizer = SGD(net.parameters(), learning_rate=0.5, l2=5.0, n_examples=len(train.x))
+    optimizer = SGD(net.parameters(), learning_rate=0.5, l2=5.0, n_examples=len(splits.train.x))
     rule = RULES[args.rule](CrossEntropyCost(), optimizer)
-    fit(net, rule, (train.x, train.y), epochs=args.epochs, batch_size=10, rng=args.seed,
-        validation=(splits.validation.x, splits.validation.y))
-    accuracy = evaluate(net, splits.test.x, splits.test.y).accuracy
-    print(f"Test accuracy: {accuracy:.4f}")
-    return accuracy
+    return train_and_test(net, rule, splits, args)
 
 
 if __name__ == "__main__":

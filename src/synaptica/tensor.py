@@ -8,7 +8,9 @@ vjp, which is the chain rule of backpropagation carried out mechanically:
 
     ∂C/∂x = Σ over ops o that used x of  vjp_o(∂C/∂out_o)
 
-Leaves that ask for it (``requires_grad``) receive their gradient in ``.grad``; gradients
+The walk visits op outputs in reverse order of creation (each carries a ``stamp`` from a counter):
+an output is always made after its inputs, so that order is a reverse topological order with no
+graph search needed. Leaves that ask for it (``requires_grad``) receive their gradient in ``.grad``; gradients
 accumulate across calls to ``backward`` until the optimizer clears them. Once a backward pass is
 done the graph's links are cut, so memory does not grow from step to step.
 
@@ -18,6 +20,8 @@ the record and the walk, plus the arithmetic operators that forward to those ops
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Callable, Iterator, Sequence
@@ -29,6 +33,10 @@ import numpy as np
 _recording: ContextVar[bool] = ContextVar("synaptica_recording", default=True)
 
 DEFAULT_DTYPE = np.float32
+
+#: Creation stamps for op outputs. An op's output is always made after its inputs, so a larger stamp
+#: never feeds a smaller one: walking outputs from the largest stamp down is a topological order.
+_stamps = itertools.count()
 
 
 @contextmanager
@@ -53,13 +61,13 @@ class Tensor:
     """An array that records the ops applied to it.
 
     Args:
-        data: array-like. Floating arrays keep their dtype (float32 or float64); anything else
-            becomes ``dtype`` (float32 by default).
+        data: array-like. NumPy arrays of float32 or float64 keep their dtype; anything else
+            (lists, numbers, integer arrays) becomes float32, as in PyTorch.
         requires_grad: whether backward should fill ``.grad`` for this tensor.
         dtype: force a dtype (``np.float32`` or ``np.float64``).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "parents", "vjp", "op", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "parents", "vjp", "op", "stamp", "__weakref__")
     __array_priority__ = 100  # so that ndarray * Tensor calls Tensor.__rmul__
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -67,7 +75,7 @@ class Tensor:
             array = np.asarray(data, dtype=dtype)
         else:
             array = np.asarray(data)
-            if array.dtype not in (np.float32, np.float64):
+            if not isinstance(data, (np.ndarray, np.generic)) or array.dtype not in (np.float32, np.float64):
                 array = array.astype(DEFAULT_DTYPE)
         self.data: np.ndarray = array
         self.grad: np.ndarray | None = None
@@ -75,6 +83,7 @@ class Tensor:
         self.parents: tuple[Tensor, ...] = ()
         self.vjp: VJP | None = None
         self.op = ""
+        self.stamp = -1
 
     @classmethod
     def from_op(cls, data: np.ndarray, parents: tuple[Tensor, ...], vjp: VJP, op: str) -> Tensor:
@@ -92,6 +101,7 @@ class Tensor:
                     out.requires_grad = True
                     out.parents = parents
                     out.vjp = vjp
+                    out.stamp = next(_stamps)
                     break
         return out
 
@@ -157,19 +167,23 @@ class Tensor:
         if self.vjp is None:  # backward on a leaf: its gradient is the given one
             self.grad = grad if self.grad is None else self.grad + grad
             return
-        grads: dict[int, np.ndarray] = {id(self): grad}
-        for node in _reverse_topological(self):
-            g = grads.pop(id(node), None)
-            if g is not None:
-                for parent, parent_grad in zip(node.parents, node.vjp(g)):
-                    if parent_grad is None or not parent.requires_grad:
-                        continue
-                    if parent.vjp is None:  # a leaf: keep its gradient (accumulating)
-                        parent.grad = parent_grad if parent.grad is None else parent.grad + parent_grad
-                    else:
-                        key = id(parent)
-                        previous = grads.get(key)
-                        grads[key] = parent_grad if previous is None else previous + parent_grad
+        # Visit op outputs newest first (largest stamp): every user of a tensor was made after it,
+        # so by the time a tensor is popped, all gradient contributions to it have arrived.
+        grads: dict[int, np.ndarray] = {self.stamp: grad}
+        pending = [(-self.stamp, self)]
+        while pending:
+            node = heapq.heappop(pending)[1]
+            g = grads.pop(node.stamp)
+            for parent, parent_grad in zip(node.parents, node.vjp(g)):
+                if parent_grad is None or not parent.requires_grad:
+                    continue
+                if parent.vjp is None:  # a leaf: keep its gradient (accumulating across backward calls)
+                    parent.grad = parent_grad if parent.grad is None else parent.grad + parent_grad
+                elif parent.stamp in grads:
+                    grads[parent.stamp] = grads[parent.stamp] + parent_grad
+                else:
+                    grads[parent.stamp] = parent_grad
+                    heapq.heappush(pending, (-parent.stamp, parent))
             # free the graph as we go: no growth across steps
             node.parents = ()
             node.vjp = None
@@ -262,29 +276,6 @@ def _ops():
     from synaptica import ops
 
     return ops
-
-
-def _reverse_topological(root: Tensor) -> list[Tensor]:
-    """The op outputs reachable from root, each before the ops that made its inputs.
-
-    Leaves are left out: they receive their gradients directly and pass nothing on.
-    Iterative depth-first search, so long chains (unrolled recurrences) do not hit Python's
-    recursion limit."""
-    order: list[Tensor] = []
-    visited = {id(root)}
-    stack = [(root, iter(root.parents))]
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent.vjp is not None and id(parent) not in visited:
-                visited.add(id(parent))
-                stack.append((parent, iter(parent.parents)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    order.reverse()
-    return order
 
 
 def as_tensor(value, like: Tensor | None = None) -> Tensor:

@@ -75,7 +75,7 @@ def pow(x: Tensor, exponent: float) -> Tensor:
     """x ** p for a constant number p. vjp: g · p · x^(p−1)."""
     if isinstance(exponent, Tensor) or not np.isscalar(exponent):
         raise TypeError(f"pow: the exponent must be a plain number, got {type(exponent).__name__}")
-    p = exponent
+    p = exponent.item() if isinstance(exponent, np.generic) else exponent  # keep x's dtype
     out = x.data**p
 
     def vjp(g):
@@ -102,12 +102,12 @@ def sqrt(x: Tensor) -> Tensor:
 
 
 def sigmoid_array(z: np.ndarray) -> np.ndarray:
-    """σ(z) = 1 / (1 + e^(−z)). For very negative z, e^(−z) overflows to inf and σ correctly
-    becomes 0; that overflow is expected, so its warning is silenced."""
-    with np.errstate(over="ignore"):
-        out = np.exp(-z)
-    out += 1
-    return np.reciprocal(out, out=out)
+    """σ(z) = 1 / (1 + e^(−z)), computed as ½(1 + tanh(z/2)): the same function, but tanh never
+    overflows, so large negative z needs no special case (and it is faster than exp at small sizes)."""
+    out = np.asarray(np.tanh(z * 0.5))  # asarray: a 0-d input gives a scalar, which cannot be updated in place
+    out *= 0.5
+    out += 0.5
+    return out
 
 
 def sigmoid(x: Tensor) -> Tensor:

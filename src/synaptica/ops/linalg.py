@@ -22,20 +22,16 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     out = a.data @ b.data
 
     def vjp(g):
+        # treat vectors as 1-row / 1-column matrices, so one pair of formulas serves every case
         a2 = a.data[None, :] if a.ndim == 1 else a.data
         b2 = b.data[:, None] if b.ndim == 1 else b.data
-        g2 = g
-        if a.ndim == 1:
-            g2 = np.expand_dims(g2, -2)
-        if b.ndim == 1:
-            g2 = np.expand_dims(g2, -1)
+        stack = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+        g2 = np.reshape(g, stack + (a2.shape[-2], b2.shape[-1]))
         grad_a = grad_b = None
         if a.requires_grad:
-            grad_a = g2 @ np.swapaxes(b2, -1, -2)
-            grad_a = unbroadcast(grad_a, a2.shape).reshape(a.shape)
+            grad_a = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
         if b.requires_grad:
-            grad_b = np.swapaxes(a2, -1, -2) @ g2
-            grad_b = unbroadcast(grad_b, b2.shape).reshape(b.shape)
+            grad_b = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
         return grad_a, grad_b
 
     return Tensor.from_op(out, (a, b), vjp, "matmul")

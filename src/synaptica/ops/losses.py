@@ -23,7 +23,7 @@ def _difference(output: np.ndarray, targets, loss: str) -> np.ndarray:
     """output − y, with y the targets as an array of the output's shape (labels act as one-hot rows)."""
     y = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
     if y.shape == output.shape:
-        return output - y
+        return output - y.astype(output.dtype, copy=False)
     if y.ndim == 1 and output.ndim == 2 and len(y) == len(output) and y.dtype.kind in "iu":
         diff = output.copy()
         diff[np.arange(len(y)), y] -= 1

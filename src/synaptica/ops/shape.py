@@ -21,6 +21,7 @@ def transpose(x: Tensor, axes: tuple[int, ...] | None = None) -> Tensor:
     """Permute axes (reverse them when ``axes`` is None). vjp: the inverse permutation."""
     if axes is None:
         axes = tuple(reversed(range(x.ndim)))
+    axes = tuple(a % x.ndim for a in axes)
     inverse = tuple(np.argsort(axes))
     out = np.transpose(x.data, axes)
     return Tensor.from_op(out, (x,), lambda g: (np.transpose(g, inverse),), "transpose")

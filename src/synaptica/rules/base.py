@@ -7,6 +7,7 @@ parameter's ``.grad``; its optimizer decides how ``.grad`` becomes an update.
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import numpy as np
@@ -36,7 +37,7 @@ def gradient_step(model: Module, batch: tuple[np.ndarray, np.ndarray], cost: Cos
     output = model(Tensor(x))
     loss = cost(output, y)
     value = float(loss.data)
-    if not np.isfinite(value):
+    if not math.isfinite(value):
         raise NonFiniteError(f"the cost is {value}")
     optimizer.zero_grad()
     loss.backward()

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from synaptica.losses import Cost
 from synaptica.nn.linear import Linear
 from synaptica.nn.module import Module
-from synaptica.optim.base import Optimizer
-from synaptica.rules.base import gradient_step
+from synaptica.rules.backprop import Backprop
 
 
-class FeedbackAlignment:
+class FeedbackAlignment(Backprop):
     """Backprop with each layer's backward weights replaced by a fixed random matrix B.
 
     Backprop sends the error down with the transposed forward weights, δˡ = (δˡ⁺¹ Wˡ⁺¹) ⊙ σ'(zˡ),
@@ -22,7 +20,8 @@ class FeedbackAlignment:
     :meth:`bind` draws each Linear layer's B from N(0, 1/n_out)-scaled normals (the scale of a
     transposed Nielsen-initialised W), seeded by the training Generator, and sets ``layer.feedback``.
     The first layer's B is never used (no error is sent to the input). With B = W this rule is
-    backprop exactly (tested).
+    backprop exactly (tested). Everything but :meth:`bind` is backprop's, since the difference
+    lives in the linear op's backward.
 
     Reference: Lillicrap, Cownden, Tweed and Akerman, "Random synaptic feedback weights support
     error backpropagation for deep learning", Nature Communications 7:13276, 2016.
@@ -30,16 +29,9 @@ class FeedbackAlignment:
 
     name = "feedback-alignment"
 
-    def __init__(self, cost: Cost, optimizer: Optimizer):
-        self.cost = cost
-        self.optimizer = optimizer
-
     def bind(self, model: Module, rng: np.random.Generator) -> None:
         for layer in model.modules():
             if isinstance(layer, Linear) and layer.feedback is None:
                 shape = layer.weight.shape
                 b = rng.standard_normal(shape) / np.sqrt(shape[1])
                 layer.feedback = b.astype(layer.weight.dtype)
-
-    def step(self, model: Module, batch) -> dict:
-        return gradient_step(model, batch, self.cost, self.optimizer)

@@ -69,13 +69,13 @@ def fit(model: Module, rule: LearningRule, train: tuple[np.ndarray, np.ndarray],
     with blas_threads(training_threads(batch_size, blas)):
         for epoch in range(epochs):
             started = time.perf_counter()
-            order = generator.permutation(n)
-            xs, ys = x_train[order], y_train[order]
+            order = generator.permutation(n)  # gather each batch by index: no copy of the whole set
             losses = np.empty((n + batch_size - 1) // batch_size)
             correct = 0
             batches = progress_bar(range(0, n, batch_size), f"Epoch {epoch}", progress, out)
             for b, start in enumerate(batches):
-                batch = (xs[start:start + batch_size], ys[start:start + batch_size])
+                rows = order[start:start + batch_size]
+                batch = (x_train[rows], y_train[rows])
                 try:
                     metrics = rule.step(model, batch)
                 except NonFiniteError as error:
