@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="seed for initial weights, shuffling and feedback matrices")
     train.add_argument("--patience", type=int, default=None,
                        help="stop after this many epochs without a better validation accuracy")
+    train.add_argument("--last", action="store_true",
+                       help="keep the last epoch's weights instead of those of the epoch with the best "
+                            "validation accuracy")
     train.add_argument("--out", metavar="FILE", default=None,
                        help="save the trained model here (.safetensors, written atomically)")
     train.add_argument("--history", metavar="FILE", default=None,
@@ -134,7 +137,8 @@ def _train(args: argparse.Namespace) -> int:
               f"batch {args.batch_size}, {args.epochs} epochs, seed {args.seed}")
     started = time.perf_counter()
     history = fit(model, rule, (train.x, train.y), epochs=args.epochs, batch_size=args.batch_size, rng=rng,
-                  validation=(held_out.x, held_out.y), patience=args.patience, verbose=not args.quiet)
+                  validation=(held_out.x, held_out.y), patience=args.patience,
+                  restore_best=not args.last and validation is not None, verbose=not args.quiet)
     result = evaluate(model, test.x, test.y, cost)
     print(f"Test accuracy: {result.accuracy:.4f} ({result.correct} / {result.total}), cost {result.cost:.4f}, "
           f"trained in {time.perf_counter() - started:.1f} s")

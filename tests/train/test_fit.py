@@ -116,3 +116,16 @@ def test_bad_arguments_are_refused(fashion):
         fit(model, rule, _small(fashion, 10), epochs=1, batch_size=0)
     with pytest.raises(ValueError, match="learning_rate must be > 0, got -1"):
         SGD(model.parameters(), -1)
+
+
+def test_restore_best_puts_back_the_best_validation_epoch(fashion, capsys):
+    model, rule = _setup(seed=1, eta=6.0)  # a large rate: validation accuracy goes up and down
+    snapshots = []
+    history = fit(model, rule, _small(fashion, 1000), epochs=8, batch_size=10, rng=1, restore_best=True,
+                  validation=(fashion.validation.x[:300], fashion.validation.y[:300]),
+                  callbacks=[lambda epoch, h, m: snapshots.append([p.data.copy() for p in m.parameters()])])
+    best = int(np.argmax(history.validation_accuracy))
+    assert best != 7, "this run was meant to end below its best epoch"
+    assert history.restored_epoch == best
+    assert all(np.array_equal(p.data, q) for p, q in zip(model.parameters(), snapshots[best]))
+    assert f"Restored the weights of epoch {best}" in capsys.readouterr().out

@@ -36,10 +36,11 @@ class Evaluation:
 
 def evaluate(model: Module, x: np.ndarray, y: np.ndarray, cost: Cost | None = None,
              batch_size: int = 1000) -> Evaluation:
-    """Mean cost (if ``cost`` is given) and arg-max accuracy of ``model`` on (x, y).
+    """Mean cost (if ``cost`` is given) and accuracy of ``model`` on (x, y).
 
-    ``y`` holds class labels, or target rows (XOR) whose arg-max... for one output, a prediction
-    is correct when it rounds to the target."""
+    With class labels (``y`` of shape (n,)) a prediction is correct when the output's arg-max is
+    the label. With target rows (XOR's 0/1 targets) it is correct when every output rounds to its
+    target."""
     output = predict(model, x, batch_size)
     mean_cost = float("nan")
     if cost is not None:

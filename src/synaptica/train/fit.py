@@ -33,7 +33,7 @@ Callback = Callable[[int, History, Module], None]
 def fit(model: Module, rule: LearningRule, train: tuple[np.ndarray, np.ndarray], *,
         epochs: int, batch_size: int, rng: SeedLike = None,
         validation: tuple[np.ndarray, np.ndarray] | None = None, cost: Cost | None = None,
-        patience: int | None = None, verbose: bool = True, progress: bool | None = None,
+        patience: int | None = None, restore_best: bool = False, verbose: bool = True, progress: bool | None = None,
         blas: int | str | None = "auto", callbacks: list[Callback] = (), out=None) -> History:
     """Train ``model`` with ``rule`` on ``train = (x, y)``; return the :class:`History`.
 
@@ -43,6 +43,8 @@ def fit(model: Module, rule: LearningRule, train: tuple[np.ndarray, np.ndarray],
         validation: (x, y) evaluated after every epoch (Nielsen's ``test_data``/``evaluation_data``).
         cost: the cost reported on validation data (default: the rule's own).
         patience: stop after this many epochs without a better validation accuracy (None: never).
+        restore_best: at the end, put back the weights of the epoch with the best validation
+            accuracy (model selection on held-out data, so the test set stays unseen).
         verbose: print one line per epoch.
         progress: a progress bar per epoch (default: when ``out`` is a terminal and tqdm is installed).
         blas: BLAS threads during training: 'auto' (see :mod:`synaptica.train.blas`), an int, or None.
@@ -63,7 +65,7 @@ def fit(model: Module, rule: LearningRule, train: tuple[np.ndarray, np.ndarray],
     rule.bind(model, generator)
     report_cost = cost if cost is not None else getattr(rule, "cost", None)
     history = History()
-    best, epochs_without_gain = -np.inf, 0
+    best, best_epoch, best_state, epochs_without_gain = -np.inf, -1, None, 0
     n = len(x_train)
     model.train()
     with blas_threads(training_threads(batch_size, blas)):
@@ -96,17 +98,25 @@ def fit(model: Module, rule: LearningRule, train: tuple[np.ndarray, np.ndarray],
                 print(_epoch_line(history, validation, result if validation is not None else None), file=out, flush=True)
             for callback in callbacks:
                 callback(epoch, history, model)
-            if validation is not None and patience is not None:
+            if validation is not None:
                 if history.validation_accuracy[-1] > best:
-                    best, epochs_without_gain = history.validation_accuracy[-1], 0
+                    best, best_epoch, epochs_without_gain = history.validation_accuracy[-1], epoch, 0
+                    if restore_best:
+                        best_state = {name: array.copy() for name, array in model.state_dict().items()}
                 else:
                     epochs_without_gain += 1
-                    if epochs_without_gain >= patience:
-                        history.stopped_early = True
-                        if verbose:
-                            print(f"Stopping early: no better validation accuracy for {patience} epochs "
-                                  f"(best {best:.4f}).", file=out, flush=True)
-                        break
+                if patience is not None and epochs_without_gain >= patience:
+                    history.stopped_early = True
+                    if verbose:
+                        print(f"Stopping early: no better validation accuracy for {patience} epochs "
+                              f"(best {best:.4f}).", file=out, flush=True)
+                    break
+    if best_state is not None and best_epoch != history.epochs[-1]:
+        model.load_state_dict(best_state)
+        history.restored_epoch = best_epoch
+        if verbose:
+            print(f"Restored the weights of epoch {best_epoch} (validation accuracy {best:.4f}).",
+                  file=out, flush=True)
     return history
 
 
