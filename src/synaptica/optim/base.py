@@ -1,14 +1,24 @@
 """The optimizer loop. A concrete optimizer writes one method, ``update(param, grad, state)``,
-which changes ``param.data`` in place; the base class skips parameters without a gradient and keeps
-each parameter's state (velocities, moments) in a dict of its own."""
+which changes ``param.data`` in place; the base class skips parameters without a gradient, keeps
+each parameter's state (velocities, moments) in a dict of its own, and resolves the learning rate,
+a number or a schedule, once per step.
+
+An ``update`` must never write into ``grad``: one gradient array may be shared between parameters
+(tied weights, a feedback matrix that is the weight itself), so optimizers work in buffers of their own.
+"""
 
 from __future__ import annotations
 
-from typing import Iterable
+import math
+import numbers
+from typing import Any, Callable, Iterable, Union
 
 import numpy as np
 
 from synaptica.nn.module import Parameter
+
+#: A learning rate: a number η > 0, or a schedule ``step -> η`` (step counts optimizer steps from 0).
+LearningRate = Union[float, Callable[[int], float]]
 
 
 class Optimizer:
@@ -16,27 +26,88 @@ class Optimizer:
 
     Args:
         params: the parameters to update (``model.parameters()``).
-        learning_rate: η > 0.
+        learning_rate: η > 0, or a schedule: a callable ``step -> η`` such as those in
+            :mod:`synaptica.optim.schedules`, called with the number of steps taken so far (0 on the
+            first step).
+
+    Attributes:
+        learning_rate: what was given (a float, or the schedule); may be reassigned between steps,
+            e.g. to halve η by hand, and is validated again when it is.
+        current_learning_rate: η for the step being taken (or, before the first step, for step 0):
+            the number itself, or the schedule's value, resolved once at the start of each ``step()``.
+        steps: how many times ``step()`` has been called.
+        state: one dict per parameter, in the order of ``params``, for the optimizer's buffers.
     """
 
-    def __init__(self, params: Iterable[Parameter], learning_rate: float):
+    def __init__(self, params: Iterable[Parameter], learning_rate: LearningRate):
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got no parameters to optimise")
-        if not learning_rate > 0:
-            raise ValueError(f"{type(self).__name__}: learning_rate must be > 0, got {learning_rate}")
-        self.learning_rate = float(learning_rate)
-        self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
+        self.learning_rate = learning_rate
+        self.steps = 0
+        self.current_learning_rate = self._resolve_learning_rate(0)
+        self.state: list[dict[str, Any]] = [{} for _ in self.params]
 
+    # ------------------------------------------------------------ the learning rate
+    @property
+    def learning_rate(self) -> LearningRate:
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value: LearningRate) -> None:
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            if not value > 0:  # also refuses NaN
+                raise ValueError(f"{type(self).__name__}: learning_rate must be > 0, got {value}")
+            self._learning_rate = float(value)
+        elif callable(value):
+            self._learning_rate = value
+        else:
+            raise TypeError(f"{type(self).__name__}: learning_rate must be a number > 0 or a callable "
+                            f"step -> learning rate, got {value!r}")
+
+    def _resolve_learning_rate(self, step: int) -> float:
+        """η at ``step``: the number itself, or the schedule's value, which must be finite and ≥ 0."""
+        rate = self._learning_rate
+        if not callable(rate):
+            return rate
+        value = float(rate(step))
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{type(self).__name__}: the learning-rate schedule gave {value} at step "
+                             f"{step}; it must be a finite number >= 0")
+        return value
+
+    # ------------------------------------------------------------ the loop
     def zero_grad(self) -> None:
         for p in self.params:
             p.grad = None
 
     def step(self) -> None:
-        """Apply one update to every parameter that has a gradient."""
+        """Apply one update to every parameter that has a gradient, with η resolved for this step."""
+        self.current_learning_rate = self._resolve_learning_rate(self.steps)
         for param, state in zip(self.params, self.state):
             if param.grad is not None:
                 self.update(param, param.grad, state)
+        self.steps += 1
 
     def update(self, param: Parameter, grad: np.ndarray, state: dict) -> None:  # pragma: no cover
+        """Change ``param.data`` in place from ``grad`` (read only) with η = ``current_learning_rate``."""
         raise NotImplementedError
+
+
+def check_range(owner: str, name: str, value: float, low: float, high: float | None = None,
+                include_low: bool = True) -> float:
+    """``value`` as a float if low ≤ value < high (low < value when ``include_low`` is False; no upper
+    bound when ``high`` is None), else a ValueError naming the optimizer and the argument."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{owner}: {name} must be a number, got {value!r}") from None
+    above = number >= low if include_low else number > low
+    below = True if high is None else number < high
+    if not (above and below):  # NaN fails both
+        if high is None:
+            wanted = f"{'>=' if include_low else '>'} {low:g}"
+        else:
+            wanted = f"in {'[' if include_low else '('}{low:g}, {high:g})"
+        raise ValueError(f"{owner}: {name} must be {wanted}, got {value}")
+    return number

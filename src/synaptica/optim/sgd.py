@@ -1,4 +1,4 @@
-"""Stochastic gradient descent with Nielsen's L2 regularisation (network2.py)."""
+"""Stochastic gradient descent with Nielsen's L2 regularisation (network2.py) and optional momentum."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from typing import Iterable
 import numpy as np
 
 from synaptica.nn.module import Parameter
-from synaptica.optim.base import Optimizer
+from synaptica.optim.base import LearningRate, Optimizer, check_range
 
 
 class SGD(Optimizer):
-    """Plain mini-batch SGD, with optional L2 weight shrinkage as in Nielsen's network2.
+    """Mini-batch SGD, with optional L2 weight shrinkage as in Nielsen's network2, and momentum.
 
-    Update for a weight w with gradient ∇ = (1/m) Σₓ ∂Cₓ/∂w (the batch-mean cost's gradient):
+    Without momentum, the update for a weight w with gradient ∇ = (1/m) Σₓ ∂Cₓ/∂w (the batch-mean
+    cost's gradient) is
 
         w ← (1 − η λ / n) w − η ∇
 
@@ -21,15 +22,32 @@ class SGD(Optimizer):
     (λ/2n) Σ w² is part of the cost per example). Biases (``regularized=False``) get only
     b ← b − η ∇. With ``l2=0`` this is Nielsen's network.py.
 
+    With momentum μ > 0 (Polyak 1964; Sutskever et al. 2013), in PyTorch's formulation, the L2 term
+    joins the gradient, g = ∇ + (λ/n) w for weights (g = ∇ for biases), and a velocity v (zero at
+    first) accumulates it:
+
+        v ← μ v + g
+        w ← w − η v                    (heavy ball)
+        w ← w − η (g + μ v)            (``nesterov=True``, Nesterov's accelerated gradient)
+
+    With μ = 0 the heavy-ball rule is exactly the update above: w − η(∇ + (λ/n) w) = (1 − ηλ/n) w − η∇.
+
+    References: Nielsen, Neural Networks and Deep Learning, ch. 3 (L2 regularisation); B. T. Polyak,
+    "Some methods of speeding up the convergence of iteration methods", USSR Comput. Math. & Math.
+    Phys. 4(5), 1964; Sutskever, Martens, Dahl and Hinton, "On the importance of initialization and
+    momentum in deep learning", ICML 2013 (Nesterov momentum in this form).
+
     Args:
         params: parameters to update.
-        learning_rate: η.
+        learning_rate: η, a number or a schedule ``step -> η``.
         l2: λ, the regularisation parameter (0 for none).
         n_examples: n, the training-set size; required when l2 > 0.
+        momentum: μ ≥ 0 (0 for plain SGD).
+        nesterov: use Nesterov's look-ahead form; needs momentum > 0.
     """
 
-    def __init__(self, params: Iterable[Parameter], learning_rate: float, l2: float = 0.0,
-                 n_examples: int | None = None):
+    def __init__(self, params: Iterable[Parameter], learning_rate: LearningRate, l2: float = 0.0,
+                 n_examples: int | None = None, momentum: float = 0.0, nesterov: bool = False):
         super().__init__(params, learning_rate)
         if l2 < 0:
             raise ValueError(f"SGD: l2 must be >= 0, got {l2}")
@@ -37,8 +55,30 @@ class SGD(Optimizer):
             raise ValueError("SGD: l2 > 0 needs n_examples, the training-set size n in (1 − ηλ/n)")
         self.l2 = float(l2)
         self.n_examples = n_examples
+        self.momentum = check_range("SGD", "momentum", momentum, 0.0)
+        if nesterov and self.momentum == 0:
+            raise ValueError("SGD: nesterov requires momentum > 0")
+        self.nesterov = bool(nesterov)
 
     def update(self, param: Parameter, grad: np.ndarray, state: dict) -> None:
+        eta = self.current_learning_rate
+        if self.momentum == 0:
+            if self.l2 and param.regularized:
+                param.data *= 1.0 - eta * self.l2 / self.n_examples
+            param.data -= eta * grad
+            return
+
+        if "velocity" not in state:
+            state["velocity"] = np.zeros_like(param.data)
+        velocity = state["velocity"]
         if self.l2 and param.regularized:
-            param.data *= 1.0 - self.learning_rate * self.l2 / self.n_examples
-        param.data -= self.learning_rate * grad
+            # g = ∇ + (λ/n) w, in a buffer of our own: grad may be shared and must stay as it is
+            g = state.setdefault("gradient", np.empty_like(param.data))
+            np.multiply(param.data, self.l2 / self.n_examples, out=g)
+            g += grad
+        else:
+            g = grad
+        velocity *= self.momentum
+        velocity += g
+        direction = g + self.momentum * velocity if self.nesterov else velocity
+        param.data -= eta * direction
