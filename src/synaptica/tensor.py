@@ -158,7 +158,7 @@ class Tensor:
                     f"backward() without a gradient needs a scalar, got shape {self.shape}; "
                     "pass grad= of the same shape, or reduce with .sum() / .mean() first."
                 )
-            grad = np.ones_like(self.data)
+            grad = np.ones(self.data.shape, self.data.dtype)
         else:
             grad = np.asarray(grad, dtype=self.dtype)
             if grad.shape != self.shape:

@@ -7,7 +7,7 @@ from typing import Iterable
 import numpy as np
 
 from synaptica.nn.module import Parameter
-from synaptica.optim.base import LearningRate, Optimizer, check_range
+from synaptica.optim.base import LearningRate, Optimizer, check_range, step_by_root_mean
 
 
 class Adagrad(Optimizer):
@@ -42,8 +42,4 @@ class Adagrad(Optimizer):
         total, scratch = state["sum_squares"], state["scratch"]
         np.multiply(grad, grad, out=scratch)
         total += scratch                                    # G ← G + g²
-        np.sqrt(total, out=scratch)
-        scratch += self.eps                                 # √G + ε
-        np.divide(grad, scratch, out=scratch)
-        scratch *= self.current_learning_rate               # η g / (√G + ε)
-        param.data -= scratch
+        step_by_root_mean(param, grad, total, scratch, self.eps, self.current_learning_rate)

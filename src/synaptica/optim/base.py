@@ -111,3 +111,14 @@ def check_range(owner: str, name: str, value: float, low: float, high: float | N
             wanted = f"in {'[' if include_low else '('}{low:g}, {high:g})"
         raise ValueError(f"{owner}: {name} must be {wanted}, got {value}")
     return number
+
+
+def step_by_root_mean(param: Parameter, grad: np.ndarray, accumulator: np.ndarray, scratch: np.ndarray,
+                      eps: float, learning_rate: float) -> None:
+    """The step Adagrad and RMSProp share: w ← w − η g / (√A + ε), with A their running sum or mean
+    of squared gradients; ``scratch`` is a buffer of the parameter's shape (no allocation)."""
+    np.sqrt(accumulator, out=scratch)
+    scratch += eps                                      # √A + ε
+    np.divide(grad, scratch, out=scratch)
+    scratch *= learning_rate                            # η g / (√A + ε)
+    param.data -= scratch

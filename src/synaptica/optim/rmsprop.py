@@ -7,7 +7,7 @@ from typing import Iterable
 import numpy as np
 
 from synaptica.nn.module import Parameter
-from synaptica.optim.base import LearningRate, Optimizer, check_range
+from synaptica.optim.base import LearningRate, Optimizer, check_range, step_by_root_mean
 
 
 class RMSProp(Optimizer):
@@ -47,8 +47,4 @@ class RMSProp(Optimizer):
         scratch *= 1.0 - self.alpha
         mean_square *= self.alpha
         mean_square += scratch                              # s ← α s + (1 − α) g²
-        np.sqrt(mean_square, out=scratch)
-        scratch += self.eps                                 # √s + ε
-        np.divide(grad, scratch, out=scratch)
-        scratch *= self.current_learning_rate               # η g / (√s + ε)
-        param.data -= scratch
+        step_by_root_mean(param, grad, mean_square, scratch, self.eps, self.current_learning_rate)
