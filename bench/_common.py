@@ -148,6 +148,12 @@ def torch_sgd(model: nn.Module, eta: float, l2: float = 0.0, n_examples: int | N
     ], lr=eta)
 
 
+def torch_adam(model: nn.Module, eta: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+               eps: float = 1e-8):
+    """torch.optim.Adam (amsgrad=False, no weight decay), as synaptica.optim.Adam."""
+    return torch.optim.Adam(model.parameters(), lr=eta, betas=betas, eps=eps)
+
+
 class TorchTrainer:
     """The idiomatic PyTorch loop, one epoch per call: shuffle once (a pre-shuffled tensor), slice
     mini-batches, forward, loss, ``zero_grad``, ``backward``, ``step``.

@@ -3,7 +3,7 @@
 One process, the same data, the same initial weights (copied from the synaptica network into
 torch and into the NumPy loop) and the same hyper-parameters; shuffling orders differ.
 
-    PYTHONPATH=src python bench/mlp.py                      # all three configurations, 3 epochs
+    PYTHONPATH=src python bench/mlp.py                      # all four configurations, 3 epochs
     PYTHONPATH=src python bench/mlp.py --config a --epochs 5 --json a.json
     PYTHONPATH=src python bench/mlp.py --threads 1          # force 1 thread on both sides
 
@@ -11,6 +11,7 @@ Configurations:
   a  [784, 30, 10] sigmoid, quadratic cost, SGD η=3, batch 10, N(0,1) init   (network.py)
   b  [784, 100, 10], otherwise as a
   c  [784, 256, 128, 10] ReLU, softmax log-likelihood from logits, SGD η=0.1, batch 128, He init
+  d  as c, trained with Adam η=1e-3, betas (0.9, 0.999), eps 1e-8 (torch.optim.Adam on the torch side)
 
 Per configuration it prints seconds per training epoch (median over --epochs), inference images/s
 (forward over the 10,000 test images in batches of 1000, median of --repeats), test accuracy after
@@ -33,6 +34,7 @@ import _common as common  # noqa: E402  (also puts src/ on the path when needed)
 import torch  # noqa: E402
 
 from synaptica import Backprop, SGD  # noqa: E402
+from synaptica.optim import Adam  # noqa: E402
 from synaptica.losses import get_cost  # noqa: E402
 from synaptica.nn import Linear, mlp  # noqa: E402
 from synaptica.train import evaluate, fit, predict  # noqa: E402
@@ -47,7 +49,25 @@ CONFIGS = {
     "c": dict(title="[784,256,128,10] ReLU, log-likelihood, η=0.1, batch 128, He",
               sizes=[784, 256, 128, 10], activation="relu", output_activation=None,
               cost="log-likelihood", eta=0.1, batch=128, init="he"),
+    "d": dict(title="[784,256,128,10] ReLU, log-likelihood, Adam η=1e-3, batch 128, He",
+              sizes=[784, 256, 128, 10], activation="relu", output_activation=None,
+              cost="log-likelihood", optimizer="adam", eta=1e-3, betas=(0.9, 0.999), eps=1e-8,
+              batch=128, init="he"),
 }
+
+
+def synaptica_optimizer(cfg: dict, net):
+    """The synaptica optimizer of a configuration: plain SGD unless it names Adam."""
+    if cfg.get("optimizer", "sgd") == "adam":
+        return Adam(net.parameters(), learning_rate=cfg["eta"], betas=cfg["betas"], eps=cfg["eps"])
+    return SGD(net.parameters(), learning_rate=cfg["eta"])
+
+
+def torch_optimizer(cfg: dict, twin):
+    """The matching torch optimizer: torch.optim.SGD(lr=η), or torch.optim.Adam(lr=η, betas, eps)."""
+    if cfg.get("optimizer", "sgd") == "adam":
+        return common.torch_adam(twin, cfg["eta"], cfg["betas"], cfg["eps"])
+    return common.torch_sgd(twin, cfg["eta"])
 
 
 # ---------------------------------------------------------------------------- NumPy floor
@@ -153,7 +173,7 @@ def bench_config(key: str, splits, args) -> dict:
 
     # ---- the three trainers, from the same initial weights
     blas = args.threads if args.threads is not None else "auto"
-    rule = Backprop(get_cost(cfg["cost"]), SGD(net.parameters(), learning_rate=cfg["eta"]))
+    rule = Backprop(get_cost(cfg["cost"]), synaptica_optimizer(cfg, net))
     trainers = {"synaptica": SynapticaTrainer(net, rule, x, y, batch_size=batch, blas=blas, seed=args.seed)}
     floor_threads = None
     if cfg["cost"] == "quadratic" and cfg["activation"] == "sigmoid" and not args.no_numpy:
@@ -163,7 +183,7 @@ def bench_config(key: str, splits, args) -> dict:
         trainers["numpy"] = NumpyTrainer(weights, biases, x, y, batch_size=batch, eta=cfg["eta"],
                                          seed=args.seed, threads=floor_threads)
     t_threads = common.torch_training_threads(batch, args.threads)
-    trainers["pytorch"] = common.TorchTrainer(twin, common.torch_sgd(twin, cfg["eta"]), cfg["cost"], x, y,
+    trainers["pytorch"] = common.TorchTrainer(twin, torch_optimizer(cfg, twin), cfg["cost"], x, y,
                                               batch_size=batch, threads=t_threads, seed=args.seed)
 
     seconds = {name: [] for name in trainers}
@@ -268,7 +288,7 @@ def print_table(results: list[dict], env: dict, args) -> None:
 def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument("--config", choices=["a", "b", "c", "all"], default="all")
+    parser.add_argument("--config", choices=[*CONFIGS, "all"], default="all")
     parser.add_argument("--epochs", type=int, default=3, help="training epochs timed (median reported)")
     parser.add_argument("--repeats", type=int, default=5, help="inference repeats (median reported)")
     parser.add_argument("--threads", type=int, default=None,
