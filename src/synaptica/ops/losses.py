@@ -11,6 +11,8 @@ them up (seed 000's XOR program).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from synaptica.errors import ShapeError
@@ -25,13 +27,19 @@ def _difference(output: np.ndarray, targets, loss: str) -> np.ndarray:
     if y.shape == output.shape:
         return output - y.astype(output.dtype, copy=False)
     if y.ndim == 1 and output.ndim == 2 and len(y) == len(output) and y.dtype.kind in "iu":
-        diff = output.copy()
-        diff[np.arange(len(y)), y] -= 1
-        return diff
+        return output - _identity(output.shape[1], output.dtype)[y]  # row y of I is y's one-hot vector
     raise ShapeError(
         f"{loss}: targets of shape {y.shape} do not fit output of shape {output.shape}; "
         f"give class labels of shape ({len(output)},) or targets of shape {output.shape}."
     )
+
+
+@functools.lru_cache(maxsize=16)
+def _identity(n: int, dtype: np.dtype) -> np.ndarray:
+    """The n×n identity, made once per size and dtype and never written to (read-only)."""
+    eye = np.eye(n, dtype=dtype)
+    eye.flags.writeable = False
+    return eye
 
 
 def _dense_targets(targets, output: np.ndarray, loss: str) -> np.ndarray:
@@ -40,9 +48,7 @@ def _dense_targets(targets, output: np.ndarray, loss: str) -> np.ndarray:
     if y.shape == output.shape:
         return y.astype(output.dtype, copy=False)
     _difference(output, targets, loss)  # raises the shape error when the labels do not fit
-    one_hot = np.zeros_like(output)
-    one_hot[np.arange(len(y)), y] = 1
-    return one_hot
+    return _identity(output.shape[1], output.dtype)[y]
 
 
 def _scale(batch: int, reduction: str) -> float:
