@@ -21,13 +21,13 @@ from synaptica.ops.softmax import log_softmax_array
 from synaptica.tensor import Tensor
 
 
-def _difference(output: np.ndarray, targets, loss: str) -> np.ndarray:
-    """output − y, with y the targets as an array of the output's shape (labels act as one-hot rows)."""
+def _dense_targets(targets, output: np.ndarray, loss: str) -> np.ndarray:
+    """Targets as an array of the output's shape and dtype; class labels become one-hot rows."""
     y = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
     if y.shape == output.shape:
-        return output - y.astype(output.dtype, copy=False)
+        return y.astype(output.dtype, copy=False)
     if y.ndim == 1 and output.ndim == 2 and len(y) == len(output) and y.dtype.kind in "iu":
-        return output - _identity(output.shape[1], output.dtype)[y]  # row y of I is y's one-hot vector
+        return _identity(output.shape[1], output.dtype)[y]  # row y of I is label y's one-hot vector
     raise ShapeError(
         f"{loss}: targets of shape {y.shape} do not fit output of shape {output.shape}; "
         f"give class labels of shape ({len(output)},) or targets of shape {output.shape}."
@@ -40,15 +40,6 @@ def _identity(n: int, dtype: np.dtype) -> np.ndarray:
     eye = np.eye(n, dtype=dtype)
     eye.flags.writeable = False
     return eye
-
-
-def _dense_targets(targets, output: np.ndarray, loss: str) -> np.ndarray:
-    """Targets as an array of the output's shape (labels become one-hot rows)."""
-    y = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
-    if y.shape == output.shape:
-        return y.astype(output.dtype, copy=False)
-    _difference(output, targets, loss)  # raises the shape error when the labels do not fit
-    return _identity(output.shape[1], output.dtype)[y]
 
 
 def _scale(batch: int, reduction: str) -> float:
@@ -65,7 +56,7 @@ def quadratic_cost(a: Tensor, targets, reduction: str = "mean") -> Tensor:
     vjp: ∂C/∂a = (a − y), times 1/m for the batch mean. Followed by σ's vjp this is BP1,
     δᴸ = (a − y) ⊙ σ'(zᴸ), the slow-learning term cross-entropy removes.
     """
-    diff = _difference(a.data, targets, "quadratic_cost")
+    diff = a.data - _dense_targets(targets, a.data, "quadratic_cost")
     scale = _scale(len(a.data) if a.ndim else 1, reduction)
     cost = np.asarray(0.5 * scale * np.vdot(diff, diff), dtype=a.dtype)
     return Tensor.from_op(cost, (a,), lambda g: (g * scale * diff,), "quadratic_cost")
