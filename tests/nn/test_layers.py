@@ -97,3 +97,23 @@ def test_bad_layer_arguments_are_refused_early():
         Linear(3, 3, init="gaussian")
     with pytest.raises(ValueError, match="unknown activation"):
         mlp([3, 3], "swish")
+
+
+def test_leaky_relu_elu_softplus_layers_compute_and_round_trip_through_a_file(tmp_path):
+    from synaptica.io import load_model, save_model
+    from synaptica.nn import ELU, LeakyReLU, Softplus
+
+    z = Tensor(np.array([[-2.0, 0.5]]))
+    assert np.allclose(LeakyReLU(0.2)(z).data, [[-0.4, 0.5]])
+    assert np.allclose(ELU(1.5)(z).data, [[1.5 * np.expm1(-2.0), 0.5]])
+    assert np.allclose(Softplus()(z).data, np.log1p(np.exp(z.data)))
+    model = Sequential(Linear(3, 4, rng=0), LeakyReLU(0.2), Linear(4, 4, rng=1), ELU(0.5),
+                       Linear(4, 2, rng=2), Softplus())
+    save_model(tmp_path / "m.safetensors", model)
+    loaded, _ = load_model(tmp_path / "m.safetensors")
+    assert repr(loaded) == repr(model) and "LeakyReLU(0.2)" in repr(loaded) and "ELU(0.5)" in repr(loaded)
+    x = Tensor(np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32))
+    assert np.array_equal(loaded(x).data, model(x).data)
+    with pytest.raises(ValueError, match="negative_slope must be in"):
+        LeakyReLU(1.5)
+    assert isinstance(mlp([3, 2, 2], "elu", rng=0).layers[1], ELU)

@@ -435,6 +435,11 @@ ROWS: list[Row] = [
           shapes=st.just((((),), {}))),
     unary("tanh", "tanh", lambda x, p: ops.tanh(x), lambda x, p: torch.tanh(x), uniform(-3.0, 3.0)),
     unary("relu", "relu", lambda x, p: ops.relu(x), lambda x, p: torch.relu(x), NO_KINK),
+    unary("leaky_relu", "leaky_relu", lambda x, p: ops.leaky_relu(x, 0.1),
+          lambda x, p: torch.nn.functional.leaky_relu(x, 0.1), NO_KINK),
+    unary("elu", "elu", lambda x, p: ops.elu(x, 1.5), lambda x, p: torch.nn.functional.elu(x, 1.5), NO_KINK),
+    unary("softplus", "softplus", lambda x, p: ops.softplus(x), lambda x, p: torch.nn.functional.softplus(x),
+          uniform(-30.0, 30.0)),
     # matrix products
     *[
         binary(f"matmul_{label}", "matmul", lambda a, b, p: a @ b, lambda a, b, p: a @ b,

@@ -36,3 +36,46 @@ class Softmax(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return ops.softmax(x, axis=-1)
+
+
+class LeakyReLU(Module):
+    """x for x > 0, ``negative_slope``·x otherwise: a ReLU whose negative side still learns."""
+
+    def __init__(self, negative_slope: float = 0.01):
+        if not 0 <= negative_slope < 1:
+            raise ValueError(f"LeakyReLU: negative_slope must be in [0, 1), got {negative_slope}")
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return ops.leaky_relu(x, self.negative_slope)
+
+    def config(self) -> dict:
+        return {"type": "LeakyReLU", "negative_slope": self.negative_slope}
+
+    def __repr__(self) -> str:
+        return f"LeakyReLU({self.negative_slope})"
+
+
+class ELU(Module):
+    """Exponential linear unit: x for x > 0, α(eˣ − 1) otherwise."""
+
+    def __init__(self, alpha: float = 1.0):
+        if not alpha > 0:
+            raise ValueError(f"ELU: alpha must be > 0, got {alpha}")
+        self.alpha = float(alpha)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return ops.elu(x, self.alpha)
+
+    def config(self) -> dict:
+        return {"type": "ELU", "alpha": self.alpha}
+
+    def __repr__(self) -> str:
+        return f"ELU({self.alpha})"
+
+
+class Softplus(Module):
+    """ln(1 + eˣ): a smooth ReLU whose derivative is the sigmoid."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return ops.softplus(x)

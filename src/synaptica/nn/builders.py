@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from synaptica.nn.activation import ReLU, Sigmoid, Tanh
+from synaptica.nn.activation import ELU, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from synaptica.nn.containers import Sequential
 from synaptica.nn.linear import Linear
 from synaptica.random import SeedLike, as_generator
 
-ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}
+ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "leaky-relu": LeakyReLU, "elu": ELU,
+               "softplus": Softplus}
 
 
 def mlp(sizes: list[int], activation: str = "sigmoid", output_activation: str | None = None,
@@ -18,7 +19,7 @@ def mlp(sizes: list[int], activation: str = "sigmoid", output_activation: str | 
 
     Args:
         sizes: neurons per layer, input first.
-        activation: hidden-layer activation (``sigmoid``, ``tanh``, ``relu``).
+        activation: hidden-layer activation (a key of :data:`ACTIVATIONS`).
         output_activation: activation after the last layer, or None to output logits (for the
             cross-entropy and log-likelihood costs, which take logits).
         init: weight initialiser name; rng: seed or Generator.

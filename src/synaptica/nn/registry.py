@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from synaptica.errors import FormatError
-from synaptica.nn.activation import ReLU, Sigmoid, Softmax, Tanh
+from synaptica.nn.activation import ELU, LeakyReLU, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from synaptica.nn.containers import Sequential
 from synaptica.nn.linear import Linear
 from synaptica.nn.module import Module
@@ -23,6 +23,9 @@ LAYERS: dict[str, tuple[type[Module], dict[str, type]]] = {
     "Tanh": (Tanh, {}),
     "ReLU": (ReLU, {}),
     "Softmax": (Softmax, {}),
+    "LeakyReLU": (LeakyReLU, {"negative_slope": float}),
+    "ELU": (ELU, {"alpha": float}),
+    "Softplus": (Softplus, {}),
 }
 
 

@@ -6,13 +6,16 @@ an entry (finite differences and PyTorch), so a new op cannot land untested.
 
 from synaptica.ops.elementwise import add as add
 from synaptica.ops.elementwise import div as div
+from synaptica.ops.elementwise import elu as elu
 from synaptica.ops.elementwise import exp as exp
+from synaptica.ops.elementwise import leaky_relu as leaky_relu
 from synaptica.ops.elementwise import log as log
 from synaptica.ops.elementwise import mul as mul
 from synaptica.ops.elementwise import neg as neg
 from synaptica.ops.elementwise import pow as pow
 from synaptica.ops.elementwise import relu as relu
 from synaptica.ops.elementwise import sigmoid as sigmoid
+from synaptica.ops.elementwise import softplus as softplus
 from synaptica.ops.elementwise import sqrt as sqrt
 from synaptica.ops.elementwise import sub as sub
 from synaptica.ops.elementwise import tanh as tanh
@@ -32,6 +35,7 @@ from synaptica.ops.softmax import softmax as softmax
 
 DIFFERENTIABLE_OPS = (
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "sigmoid", "tanh", "relu",
+    "leaky_relu", "elu", "softplus",
     "matmul", "linear", "sum", "mean", "max", "reshape", "transpose", "getitem", "softmax",
     "log_softmax", "quadratic_cost", "sigmoid_cross_entropy", "softmax_cross_entropy",
 )

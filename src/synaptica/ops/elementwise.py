@@ -127,3 +127,26 @@ def relu(x: Tensor) -> Tensor:
     positive = x.data > 0
     out = x.data * positive
     return Tensor.from_op(out, (x,), lambda g: (g * positive,), "relu")
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, a·x otherwise (Maas et al. 2013): negative inputs keep a small gradient a.
+    vjp: g where x > 0, a·g elsewhere."""
+    slope = np.where(x.data > 0, 1.0, negative_slope).astype(x.dtype)
+    return Tensor.from_op(x.data * slope, (x,), lambda g: (g * slope,), "leaky_relu")
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, α(eˣ − 1) otherwise (Clevert et al. 2016): smooth, and saturates at −α.
+    vjp: g where x > 0, g·(out + α) elsewhere (since d/dx α(eˣ − 1) = α eˣ = out + α)."""
+    positive = x.data > 0
+    out = np.where(positive, x.data, alpha * np.expm1(np.minimum(x.data, 0))).astype(x.dtype)
+    derivative = np.where(positive, 1.0, out + alpha).astype(x.dtype)
+    return Tensor.from_op(out, (x,), lambda g: (g * derivative,), "elu")
+
+
+def softplus(x: Tensor) -> Tensor:
+    """ln(1 + eˣ), a smooth ReLU, computed as max(x, 0) + ln(1 + e^(−|x|)) so it never overflows.
+    vjp: g·σ(x)."""
+    out = (np.maximum(x.data, 0) + np.log1p(np.exp(-np.abs(x.data)))).astype(x.dtype)
+    return Tensor.from_op(out, (x,), lambda g: (g * sigmoid_array(x.data),), "softplus")
