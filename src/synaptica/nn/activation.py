@@ -52,9 +52,6 @@ class LeakyReLU(Module):
     def config(self) -> dict:
         return {"type": "LeakyReLU", "negative_slope": self.negative_slope}
 
-    def __repr__(self) -> str:
-        return f"LeakyReLU({self.negative_slope})"
-
 
 class ELU(Module):
     """Exponential linear unit: x for x > 0, α(eˣ − 1) otherwise."""
@@ -69,9 +66,6 @@ class ELU(Module):
 
     def config(self) -> dict:
         return {"type": "ELU", "alpha": self.alpha}
-
-    def __repr__(self) -> str:
-        return f"ELU({self.alpha})"
 
 
 class Softplus(Module):

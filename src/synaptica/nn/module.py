@@ -112,4 +112,6 @@ class Module:
         return {"type": type(self).__name__}
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        """The class with its constructor arguments from :meth:`config`, e.g. ``LeakyReLU(0.2)``."""
+        arguments = ", ".join(str(v) for k, v in self.config().items() if k != "type")
+        return f"{type(self).__name__}({arguments})"

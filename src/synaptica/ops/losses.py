@@ -21,9 +21,14 @@ from synaptica.ops.softmax import log_softmax_array
 from synaptica.tensor import Tensor
 
 
+def _target_array(targets) -> np.ndarray:
+    """Targets as a plain array, whether given as a Tensor or array-like."""
+    return targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+
+
 def _dense_targets(targets, output: np.ndarray, loss: str) -> np.ndarray:
     """Targets as an array of the output's shape and dtype; class labels become one-hot rows."""
-    y = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+    y = _target_array(targets)
     if y.shape == output.shape:
         return y.astype(output.dtype, copy=False)
     if y.ndim == 1 and output.ndim == 2 and len(y) == len(output) and y.dtype.kind in "iu":
@@ -92,7 +97,7 @@ def softmax_cross_entropy(z: Tensor, targets, reduction: str = "mean") -> Tensor
         raise ShapeError(f"softmax_cross_entropy expects logits of shape (batch, classes), got {x.shape}")
     log_a = log_softmax_array(x, axis=1)
     scale = _scale(len(x), reduction)
-    y = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+    y = _target_array(targets)
     if y.ndim == 1 and y.dtype.kind in "iu" and len(y) == len(x):
         rows = np.arange(len(x))
         cost = -scale * log_a[rows, y].sum()
