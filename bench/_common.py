@@ -54,8 +54,8 @@ def blas_threads_now() -> int | None:
 
 
 def torch_training_threads(batch_size: int, forced: int | None) -> int:
-    """PyTorch's thread count under the same policy fit uses: one thread when the batch is below
-    synaptica.train.blas.SMALL_BATCH, else the library default (PyTorch's own default here)."""
+    """PyTorch's thread count under the same policy fit uses (synaptica.train.blas.training_threads:
+    one thread for small batches or few cores), else PyTorch's own default."""
     if forced is not None:
         return forced
     chosen = training_threads(batch_size, "auto")
@@ -212,6 +212,36 @@ class TorchTrainer:
 
     def epochs(self, k: int) -> list[float]:
         return [self.epoch() for _ in range(k)]
+
+
+def time_inference(runs: dict, threads: int | None, repeats: int, settle: float, clock=None) -> dict[str, list[float]]:
+    """Seconds per call of each inference function in ``runs`` (name -> callable), taking turns.
+
+    Torch runs with ``inference_threads(threads)``'s count, BLAS under ``limit_blas(threads)``; each
+    function is called once to warm up, then ``repeats`` times, with ``settle`` seconds of sleep
+    before every call so the other library's idle threads go to sleep. ``clock``: time.perf_counter
+    by default (wall time), or time.process_time (CPU seconds, for a shared machine).
+    """
+    import time
+
+    clock = clock or time.perf_counter
+    _, torch_threads = inference_threads(threads)
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    previous = torch.get_num_threads()
+    torch.set_num_threads(torch_threads)
+    try:
+        with limit_blas(threads):
+            for run in runs.values():
+                run()  # warm-up
+            for _ in range(repeats):
+                for name, run in runs.items():
+                    time.sleep(settle)
+                    started = clock()
+                    run()
+                    times[name].append(clock() - started)
+    finally:
+        torch.set_num_threads(previous)
+    return times
 
 
 def torch_predict(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:

@@ -216,25 +216,11 @@ def bench_config(key: str, splits, args) -> dict:
     # ---- inference: the 10,000 test images in batches of 1000, median of repeats (interleaved)
     blas_inf, torch_inf = common.inference_threads(args.threads)
     x_test_t = torch.from_numpy(x_test)
-    previous = torch.get_num_threads()
-    torch.set_num_threads(torch_inf)
     runs = {"synaptica": lambda: predict(net, x_test, batch_size=1000),
             "pytorch": lambda: common.torch_predict(twin, x_test_t, batch_size=1000)}
     if floor is not None:
         runs["numpy"] = lambda: numpy_forward(weights, biases, x_test, 1000)
-    times = {name: [] for name in runs}
-    try:
-        with common.limit_blas(args.threads):
-            for run in runs.values():
-                run()  # warm-up
-            for _ in range(args.repeats):
-                for name, run in runs.items():
-                    time.sleep(args.settle)
-                    started = time.perf_counter()
-                    run()
-                    times[name].append(time.perf_counter() - started)
-    finally:
-        torch.set_num_threads(previous)
+    times = common.time_inference(runs, args.threads, args.repeats, args.settle)
     for name, part in (("synaptica", syn), ("pytorch", tor), ("numpy", floor)):
         if part is not None:
             part["infer_times"] = times[name]

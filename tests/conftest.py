@@ -43,3 +43,15 @@ def run_python(code_or_args, *, cwd=REPO, timeout=600, env_extra=None) -> subpro
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def one_torch_thread():
+    """Tiny tensors: torch's thread pool only adds contention (tens of ms a step on a busy machine).
+    Use with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

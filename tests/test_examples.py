@@ -1,5 +1,6 @@
 """The seeds' programs in examples/ run and give the seeds' numbers."""
 
+import json
 import re
 
 import numpy as np
@@ -36,3 +37,52 @@ def test_nielsen_examples_train_on_fashion_mnist(script, floor, fashion):
     assert result.returncode == 0, result.stderr
     assert re.search(r"Epoch 0: \d+ / 10000", result.stdout)
     assert float(re.search(r"Test accuracy: ([0-9.]+)", result.stdout).group(1)) >= floor
+
+
+@pytest.mark.slow
+def test_network3_row_trains_in_synaptica_and_pytorch_alike(fashion, tmp_path):
+    """Row 1 of Nielsen's network3 progression on 2,000 images, one epoch, beside its PyTorch twin (same
+    initial weights and mini-batches): both learn, and they end within a few points of each other."""
+    record_file = tmp_path / "rows.jsonl"
+    result = run_python([str(REPO / "examples" / "network3.py"), "--row", "1", "--limit", "2000", "--epochs", "1",
+                         "--torch", "--json", str(record_file)])
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"Epoch 0: \d+ / 10000", result.stdout)
+    records = {r["library"]: r for r in map(json.loads, record_file.read_text().splitlines())}
+    assert set(records) == {"synaptica", "pytorch"}
+    assert records["synaptica"]["accuracy"] > 0.4  # chance is 0.1; 200 steps of a sigmoid network
+    assert abs(records["synaptica"]["accuracy"] - records["pytorch"]["accuracy"]) < 0.03
+
+
+@pytest.mark.slow
+def test_network3_conv_row_with_expanded_data_runs_on_a_subset(fashion):
+    result = run_python([str(REPO / "examples" / "network3.py"), "--recipe", "expanded", "--limit", "1000",
+                         "--epochs", "1", "--quiet"])
+    assert result.returncode == 0, result.stderr
+    accuracy = float(re.search(r"row 5 expanded, synaptica, seed 0: test accuracy ([0-9.]+)", result.stdout).group(1))
+    assert accuracy > 0.5
+
+
+def test_ensemble_files_combines_saved_networks(subset_dir, tmp_path):
+    """Two networks trained on the subset and saved; the script's ensemble accuracy is Ensemble's own."""
+    from synaptica import Backprop, LogLikelihoodCost, SGD, fit
+    from synaptica.data import load_dataset
+    from synaptica.io import save_model
+    from synaptica.nn import Ensemble, mlp
+    from synaptica.train import evaluate
+
+    splits = load_dataset(str(subset_dir))
+    paths, members = [], []
+    for seed in (0, 1):
+        net = mlp([784, 30, 10], "relu", init="he", rng=seed)
+        fit(net, Backprop(LogLikelihoodCost(), SGD(net.parameters(), 0.1)), (splits.train.x, splits.train.y),
+            epochs=1, batch_size=32, rng=seed, verbose=False)
+        paths.append(tmp_path / f"net{seed}.safetensors")
+        save_model(paths[-1], net)
+        members.append(net)
+    expected = evaluate(Ensemble(members), splits.test.x, splits.test.y).accuracy
+    result = run_python([str(REPO / "examples" / "ensemble_files.py"), *map(str, paths), "--data", str(subset_dir),
+                         "--out", str(tmp_path / "both.safetensors")])
+    assert result.returncode == 0, result.stderr
+    assert f"ensemble of 2 (average): test accuracy {expected:.4f}" in result.stdout
+    assert (tmp_path / "both.safetensors").exists()

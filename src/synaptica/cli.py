@@ -1,9 +1,11 @@
-"""The command line: ``synaptica train`` and ``synaptica evaluate``.
+"""The command line: ``synaptica train``, ``synaptica evaluate`` and ``synaptica search``.
 
     synaptica train                              # a good MLP on Fashion-MNIST in a few minutes
     synaptica train --data mnist --hidden 30 --activation sigmoid --cost quadratic --eta 3 --epochs 30
     synaptica train --rule feedback-alignment --out fa.safetensors
     synaptica evaluate model.safetensors --data fashion-mnist
+    synaptica search examples/search.toml --sampler random --trials 20 --workers 2
+    synaptica visualize cnn.safetensors --what maximize --out pictures
 """
 
 from __future__ import annotations
@@ -20,9 +22,12 @@ from synaptica.errors import DataError, FormatError, NonFiniteError, ShapeError
 from synaptica.io import load_model, save_model
 from synaptica.losses import COSTS, get_cost
 from synaptica.nn import ACTIVATIONS, INITIALISERS, mlp
-from synaptica.optim import SGD
-from synaptica.rules import RULES
+from synaptica.nn.cnn import cnn
+from synaptica.optim import SGD, Adam
+from synaptica.optim.regularizers import L2
+from synaptica.rules import RULES, DampedNewton
 from synaptica.train import confusion_matrix, evaluate, fit, predict
+from synaptica.train.run_logs import SPEED_BATCH, RunLogs
 
 # The defaults: [784, 256, 128, 10] ReLU with He initialisation, softmax log-likelihood, plain SGD
 # with η = 0.1, L2 λ = 0.5, mini-batches of 32, 20 epochs. On Fashion-MNIST this reaches about 0.89
@@ -31,6 +36,12 @@ DEFAULTS = {
     "hidden": "256,128", "activation": "relu", "cost": "log-likelihood", "init": "he",
     "eta": 0.1, "lmbda": 0.5, "batch_size": 32, "epochs": 20, "rule": "backprop", "seed": 0,
 }
+# --model cnn: synaptica.nn.cnn.cnn() (conv 32 → pool → conv 64 → pool → FC 256 with dropout 0.5)
+# trained with Adam from η = 0.001 down a cosine to η/100 by the last epoch, no L2 (dropout
+# regularises), mini-batches of 64, 10 epochs; these are the options whose defaults differ between
+# the two models (docs/results.md has the measured accuracy).
+CNN_DEFAULTS = {"eta": 0.001, "lmbda": 0.0, "batch_size": 64, "epochs": 10, "schedule": "cosine"}
+MODELS = ("mlp", "cnn")
 
 
 def _positive_ints(text: str) -> list[int]:
@@ -58,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     _add_data_argument(train)
+    train.add_argument("--model", choices=MODELS, default="mlp",
+                       help="mlp: the fully connected network set by --hidden, --activation, --init, trained "
+                            "by SGD; cnn: the default convolutional network (synaptica.nn.cnn), trained by "
+                            "Adam (ignores --hidden, --activation and --init)")
     train.add_argument("--hidden", type=_positive_ints, default=_positive_ints(DEFAULTS["hidden"]),
                        metavar="SIZES", help="hidden layer sizes, comma-separated (e.g. 30 or 256,128); "
                        "input and output sizes come from the data")
@@ -68,14 +83,30 @@ def build_parser() -> argparse.ArgumentParser:
                             "log-likelihood (softmax outputs)")
     train.add_argument("--init", choices=sorted(set(INITIALISERS) - {"zeros"}), default=DEFAULTS["init"],
                        help="weight initialisation: large N(0,1), nielsen N(0,1/n_in), xavier, he")
-    train.add_argument("--eta", "--learning-rate", dest="eta", type=float, default=DEFAULTS["eta"],
-                       help="learning rate η")
-    train.add_argument("--lmbda", "--l2", dest="lmbda", type=float, default=DEFAULTS["lmbda"],
-                       help="L2 regularisation λ (weights shrink by 1 − ηλ/n each step)")
-    train.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"], help="mini-batch size m")
-    train.add_argument("--epochs", type=int, default=DEFAULTS["epochs"], help="number of epochs")
+    # defaults that depend on --model are filled in by _model_defaults (SUPPRESS: absent unless given)
+    train.add_argument("--eta", "--learning-rate", dest="eta", type=float, default=argparse.SUPPRESS,
+                       help=f"learning rate η (default: {DEFAULTS['eta']}; {CNN_DEFAULTS['eta']} with --model cnn)")
+    train.add_argument("--lmbda", "--l2", dest="lmbda", type=float, default=argparse.SUPPRESS,
+                       help=f"L2 regularisation λ (weights shrink by 1 − ηλ/n each step) (default: "
+                            f"{DEFAULTS['lmbda']}; {CNN_DEFAULTS['lmbda']} with --model cnn)")
+    train.add_argument("--batch-size", type=int, default=argparse.SUPPRESS,
+                       help=f"mini-batch size m (default: {DEFAULTS['batch_size']}; {CNN_DEFAULTS['batch_size']} "
+                            "with --model cnn)")
+    train.add_argument("--epochs", type=int, default=argparse.SUPPRESS,
+                       help=f"number of epochs (default: {DEFAULTS['epochs']}; {CNN_DEFAULTS['epochs']} with --model cnn)")
+    train.add_argument("--optimizer", choices=["sgd", "adam"], default=None,
+                       help="mlp: sgd (with L2 λ as Nielsen's weight shrink) or adam (L2 λ as a penalty; give "
+                            "it a small --eta such as 0.001) (default: sgd; --model cnn always uses adam)")
+    train.add_argument("--dropout", type=float, default=0.0, metavar="P",
+                       help="mlp: drop each hidden unit with probability P while training (0: no dropout)")
+    train.add_argument("--augment", choices=["none", "shift"], default="none",
+                       help="shift: move every training image by -1, 0 or +1 pixel each way as it is drawn")
+    train.add_argument("--schedule", choices=["constant", "cosine"], default=argparse.SUPPRESS,
+                       help="cosine: η falls along half a cosine from --eta to --eta/100 by the last epoch "
+                            f"(default: constant; {CNN_DEFAULTS['schedule']} with --model cnn)")
     train.add_argument("--rule", choices=sorted(RULES), default=DEFAULTS["rule"],
-                       help="learning rule: exact backprop, or feedback alignment (fixed random backward weights)")
+                       help="learning rule: exact backprop, feedback alignment (fixed random backward weights), "
+                            "or damped Newton steps (ignores --eta and --lmbda; use a large batch on a small net)")
     train.add_argument("--seed", type=int, default=DEFAULTS["seed"],
                        help="seed for initial weights, shuffling and feedback matrices")
     train.add_argument("--patience", type=int, default=None,
@@ -87,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="save the trained model here (.safetensors, written atomically)")
     train.add_argument("--history", metavar="FILE", default=None,
                        help="write the per-epoch history as JSON lines")
+    train.add_argument("--log-dir", metavar="DIR", default="runs",
+                       help="every run logs its epochs (history.csv, history.jsonl) into a new sub-directory "
+                            "DIR/<date-time>-seed<seed>, appended as each epoch ends")
+    train.add_argument("--plot", action="store_true",
+                       help="also draw curves.png (cost and accuracy per epoch) and gradient_norms.png (each "
+                            "layer's speed of learning ‖∂C/∂b‖) into the run directory; needs matplotlib")
     train.add_argument("--quiet", action="store_true", help="print only the final result")
 
     evaluate_cmd = commands.add_parser(
@@ -98,6 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_argument(evaluate_cmd)
     evaluate_cmd.add_argument("--split", choices=["test", "validation", "train"], default="test",
                               help="which part of the dataset to evaluate on")
+    # imported here, not at the top: synaptica.search reads this module's DEFAULTS
+    from synaptica.search.cli import add_search_command
+    add_search_command(commands)
+    from synaptica.viz.command import add_visualize_command
+    add_visualize_command(commands)
     return parser
 
 
@@ -112,33 +154,87 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             return _train(args)
+        if args.command == "search":
+            from synaptica.search.cli import search_command
+            return search_command(args)
+        if args.command == "visualize":
+            from synaptica.viz.command import visualize_command
+            return visualize_command(args)
         return _evaluate(args)
-    except (DataError, FormatError, ShapeError, NonFiniteError, ValueError) as error:
+    except (DataError, FormatError, ShapeError, NonFiniteError, ValueError, ModuleNotFoundError) as error:
         print(f"synaptica {args.command}: error: {error}", file=sys.stderr)
         return 2
 
 
+def _model_defaults(args: argparse.Namespace) -> None:
+    """Fill in --eta, --lmbda, --batch-size, --epochs and --schedule, when not given, with the model's defaults."""
+    defaults = CNN_DEFAULTS if args.model == "cnn" else {**DEFAULTS, "schedule": "constant"}
+    for name in CNN_DEFAULTS:
+        if not hasattr(args, name):
+            setattr(args, name, defaults[name])
+
+
+def _build_model(args: argparse.Namespace, train, cost, rng):
+    """The network and its optimizer: ``mlp`` with SGD, or ``cnn`` with Adam (L2 as a penalty if λ > 0)."""
+    if args.model == "cnn":
+        if not cost.takes_logits:
+            raise ValueError(f"--model cnn outputs logits: use --cost log-likelihood or cross-entropy, not {args.cost}")
+        if train.image_shape is None or len(train.image_shape) != 3:
+            raise DataError(f"--model cnn needs image data (channels, rows, columns); {args.data} has none")
+        model = cnn(train.image_shape, train.n_classes, rng=rng)
+        penalty = [L2(args.lmbda, len(train.x))] if args.lmbda > 0 else []
+        return model, Adam(model.parameters(), args.eta, regularizers=penalty)
+    sizes = [train.x.shape[1], *args.hidden, train.n_classes]
+    model = mlp(sizes, args.activation, output_activation=None if cost.takes_logits else "sigmoid",
+                init=args.init, rng=rng, dropout=args.dropout)
+    if args.optimizer == "adam":
+        penalty = [L2(args.lmbda, len(train.x))] if args.lmbda > 0 else []
+        return model, Adam(model.parameters(), args.eta, regularizers=penalty)
+    return model, SGD(model.parameters(), args.eta, l2=args.lmbda, n_examples=len(train.x))
+
+
+def _schedule(args: argparse.Namespace, optimizer) -> list:
+    """--schedule cosine: an EpochSchedule from η to η/100 along half a cosine (none for constant)."""
+    if args.schedule == "constant" or optimizer is None:
+        return []
+    from synaptica.optim.schedules import cosine
+    from synaptica.train.callbacks import EpochSchedule
+    return [EpochSchedule(optimizer, cosine(args.eta, max(args.epochs - 1, 1), min_lr=args.eta / 100))]
+
+
+def _augment(args: argparse.Namespace, train):
+    """--augment shift: Nielsen's one-pixel shifts of every training image as it is drawn."""
+    if args.augment == "none":
+        return None
+    if train.image_shape is None:
+        raise DataError(f"--augment {args.augment} needs image data; {args.data} has none")
+    from synaptica.data.augment import Augment, Shift
+    return Augment([Shift(1)], image_shape=tuple(train.image_shape[-2:]))
+
+
 def _train(args: argparse.Namespace) -> int:
+    _model_defaults(args)
     if args.epochs < 1 or args.batch_size < 1 or args.eta <= 0 or args.lmbda < 0:
         raise ValueError("--epochs and --batch-size must be >= 1, --eta > 0 and --lmbda >= 0")
     splits = load_dataset(args.data)
     train, validation, test = splits.train, splits.validation, splits.test
     cost = get_cost(args.cost)
-    sizes = [train.x.shape[1], *args.hidden, train.n_classes]
     rng = np.random.default_rng(args.seed)
-    model = mlp(sizes, args.activation, output_activation=None if cost.takes_logits else "sigmoid",
-                init=args.init, rng=rng)
-    optimizer = SGD(model.parameters(), args.eta, l2=args.lmbda, n_examples=len(train.x))
-    rule = RULES[args.rule](cost, optimizer)
+    model, optimizer = _build_model(args, train, cost, rng)
+    rule = DampedNewton(cost) if RULES[args.rule] is DampedNewton else RULES[args.rule](cost, optimizer)
     held_out = validation if validation is not None else test
     if not args.quiet:
         print(f"{args.data}: {len(train.x)} training, {len(held_out.x)} validation, {len(test.x)} test examples")
-        print(f"{model!r}\nrule {args.rule}, cost {args.cost}, η = {args.eta}, λ = {args.lmbda}, "
+        print(f"{model!r}\nrule {args.rule}, {type(optimizer).__name__}, cost {args.cost}, η = {args.eta}, λ = {args.lmbda}, "
               f"batch {args.batch_size}, {args.epochs} epochs, seed {args.seed}")
+    run_logs = RunLogs.in_new_directory(args.log_dir, args.seed, getattr(rule, "optimizer", None), plot=args.plot,
+                                        cost=cost, speed_batch=(train.x[:SPEED_BATCH], train.y[:SPEED_BATCH]),
+                                        model=model)
     started = time.perf_counter()
     history = fit(model, rule, (train.x, train.y), epochs=args.epochs, batch_size=args.batch_size, rng=rng,
                   validation=(held_out.x, held_out.y), patience=args.patience,
-                  restore_best=not args.last and validation is not None, verbose=not args.quiet)
+                  restore_best=not args.last and validation is not None, verbose=not args.quiet,
+                  callbacks=[*run_logs.callbacks, *_schedule(args, getattr(rule, "optimizer", None))], augment=_augment(args, train))
     result = evaluate(model, test.x, test.y, cost)
     print(f"Test accuracy: {result.accuracy:.4f} ({result.correct} / {result.total}), cost {result.cost:.4f}, "
           f"trained in {time.perf_counter() - started:.1f} s")
@@ -150,6 +246,7 @@ def _train(args: argparse.Namespace) -> int:
         save_model(args.out, model, {"synaptica.cost": cost.name, "synaptica.dataset": str(args.data),
                                      "synaptica.test_accuracy": f"{result.accuracy:.4f}"})
         print(f"Saved {args.out}")
+    print(f"Logs in {run_logs.directory}: {', '.join(path.name for path in run_logs.finish(history))}")
     return 0
 
 

@@ -1,7 +1,6 @@
 """The command line, run as a user runs it: a real process on real IDX files."""
 
 import re
-import sys
 
 import pytest
 
@@ -27,7 +26,7 @@ def test_train_on_a_subset_directory_then_evaluate(tmp_path, subset_dir):
     result = run_python([*CLI, "train", "--data", str(subset_dir), "--epochs", "3", "--hidden", "30",
                          "--activation", "sigmoid", "--cost", "cross-entropy", "--init", "nielsen",
                          "--eta", "0.5", "--batch-size", "10", "--seed", "1", "--out", str(model),
-                         "--history", str(history)])
+                         "--history", str(history), "--log-dir", str(tmp_path / "runs")])
     assert result.returncode == 0, result.stderr
     assert re.search(r"Epoch 2: \d+ / 666", result.stdout)
     accuracy = float(re.search(r"Test accuracy: ([0-9.]+)", result.stdout).group(1))
@@ -39,9 +38,9 @@ def test_train_on_a_subset_directory_then_evaluate(tmp_path, subset_dir):
     assert "true\\pred" in evaluated.stdout and len(evaluated.stdout.strip().splitlines()) == 12
 
 
-def test_feedback_alignment_from_the_command_line(subset_dir):
+def test_feedback_alignment_from_the_command_line(subset_dir, tmp_path):
     result = run_python([*CLI, "train", "--data", str(subset_dir), "--epochs", "2", "--rule",
-                         "feedback-alignment", "--quiet"])
+                         "feedback-alignment", "--quiet"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Test accuracy" in result.stdout and "Epoch" not in result.stdout
 
@@ -59,9 +58,9 @@ def test_bad_input_gives_a_clear_error_and_exit_status_2(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_default_network_reaches_088_on_fashion_mnist(fashion):
+def test_the_default_network_reaches_088_on_fashion_mnist(fashion, tmp_path):
     """`synaptica train` with its defaults (the README's main job) reaches ≥ 0.88 test accuracy."""
-    result = run_python([*CLI, "train", "--quiet"], timeout=900)
+    result = run_python([*CLI, "train", "--quiet"], timeout=900, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     accuracy = float(re.search(r"Test accuracy: ([0-9.]+)", result.stdout).group(1))
     assert accuracy >= 0.88, result.stdout

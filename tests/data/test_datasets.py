@@ -170,7 +170,7 @@ def test_xor():
 
 
 def test_unknown_name_lists_the_known_ones(tmp_path):
-    assert DATASETS == ("fashion-mnist", "mnist", "xor")
+    assert DATASETS == ("fashion-mnist", "mnist", "xor", "digits")
     with pytest.raises(DataError) as info:
         load_dataset(str(tmp_path / "cifar"))
     for name in DATASETS:

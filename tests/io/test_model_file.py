@@ -4,7 +4,6 @@ import ast
 import json
 import pickle
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -106,6 +106,7 @@ class Row:
     twin: Callable[[list, dict], Any]  # (torch tensors, params) -> torch.Tensor
     shapes: st.SearchStrategy  # -> (operand shapes, params)
     domain: tuple[Domain, ...]  # one per operand
+    examples: int = MAX_EXAMPLES  # Hypothesis examples per test (fewer for the costly convolution rows)
 
     def __repr__(self) -> str:
         return f"Row({self.name})"
@@ -410,6 +411,136 @@ def loss_row(name, op, fn, twin, shapes, domain):
     return unary(name, op, lambda x, p: fn(x, targets_for(x, p), reduction=p["reduction"]), twin, domain, shapes)
 
 
+# --- dropout: any shape, a drop probability and the seed of the mask (torch gets the same mask)
+@st.composite
+def dropout_shapes(draw):
+    return (draw(SHAPE),), {"p": draw(st.sampled_from([0.0, 0.2, 0.5, 0.9])), "seed": draw(SEED)}
+
+
+def torch_dropout(x, p):
+    from synaptica.ops.dropout import dropout_mask
+
+    dtype = x.detach().numpy().dtype
+    mask = dropout_mask(tuple(x.shape), p["p"], np.random.default_rng(p["seed"]), dtype)
+    return x * torch.as_tensor(mask)
+
+
+# --- batch_norm: (batch, C, ...) with up to two further axes; gamma, beta (C,)
+@st.composite
+def batch_norm_shapes(draw, training: bool):
+    batch = draw(st.integers(2 if training else 1, 5))
+    channels = draw(st.integers(1, 4))
+    spatial = tuple(draw(st.lists(st.integers(1, 4), max_size=2)))
+    params = {"eps": draw(st.sampled_from([1e-5, 1e-3]))}
+    if not training:  # the running statistics used in evaluation
+        rng = np.random.default_rng(draw(SEED))
+        params["mean"], params["var"] = rng.uniform(-1.0, 1.0, channels), rng.uniform(0.5, 2.0, channels)
+    return ((batch, channels) + spatial, (channels,), (channels,)), params
+
+
+def spread_batch(rng, shape):
+    """ANY, with the first two examples pushed apart (+3, −3), so that no channel's batch variance is
+    near zero (its inverse square root would make finite differences meaningless)."""
+    x = rng.uniform(-2.0, 2.0, shape)
+    if len(shape) and shape[0] >= 2:
+        x[0] += 3.0
+        x[1] -= 3.0
+    return x
+
+
+def build_batch_norm(t, p):
+    x, gamma, beta = t
+    if "mean" in p:
+        return ops.batch_norm(x, gamma, beta, p["eps"], mean=p["mean"].astype(x.dtype), var=p["var"].astype(x.dtype))[0]
+    return ops.batch_norm(x, gamma, beta, p["eps"])[0]
+
+
+def torch_batch_norm(t, p):
+    x, gamma, beta = t
+    if "mean" in p:
+        mean, var = (torch.as_tensor(p[k].astype(x.detach().numpy().dtype)) for k in ("mean", "var"))
+        return F.batch_norm(x, mean, var, gamma, beta, training=False, eps=p["eps"])
+    return F.batch_norm(x, None, None, gamma, beta, training=True, eps=p["eps"])
+
+
+# --- prelu: one shared slope (any input) or one per channel (axis 1)
+@st.composite
+def prelu_shapes(draw, per_channel: bool):
+    if not per_channel:
+        return (draw(SHAPE), (1,)), {}
+    shape = draw(hnp.array_shapes(min_dims=2, max_dims=MAX_RANK, min_side=0, max_side=MAX_SIDE))
+    shape = (shape[0], max(shape[1], 1)) + shape[2:]
+    return (shape, (shape[1],)), {}
+
+
+# --- convolution and pooling: images (batch, C, H, W), non-square windows, strides and padding given
+# as an int or a (rows, columns) pair; the image is at least as large as the window once padded
+CONV_EXAMPLES = 15  # each example is a full Jacobian of up to ~400 inputs: keep the count modest
+
+
+def size_param(pair):
+    """An int when both axes agree, else the pair: both spellings are accepted."""
+    return pair[0] if pair[0] == pair[1] else pair
+
+
+@st.composite
+def image_shape(draw, kernel, padding):
+    batch, channels = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    h = draw(st.integers(max(1, kernel[0] - 2 * padding[0]), 6))
+    w = draw(st.integers(max(1, kernel[1] - 2 * padding[1]), 6))
+    return batch, channels, h, w
+
+
+@st.composite
+def conv_shapes(draw, bias: bool):
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
+    batch, channels, h, w = draw(image_shape(kernel, padding))
+    maps = draw(st.integers(1, 3))
+    shapes = ((batch, channels, h, w), (maps, channels) + kernel) + (((maps,),) if bias else ())
+    return shapes, {"stride": size_param(stride), "padding": size_param(padding)}
+
+
+@st.composite
+def pool_shapes(draw, padded: bool):
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = draw(st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))))
+    padding = (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2))) if padded else (0, 0)
+    shape = draw(image_shape(kernel, padding))
+    params = {"kernel": size_param(kernel), "stride": stride if stride is None else size_param(stride)}
+    if padded:
+        params["padding"] = size_param(padding)
+    return (shape,), params
+
+
+def pinned(shapes, params):
+    """A strategy that always gives these shapes: a case every run exercises."""
+    return st.just((shapes, params))
+
+
+def conv_row(name, shapes, bias=True, examples=CONV_EXAMPLES):
+    def build(t, p):
+        return ops.conv2d(t[0], t[1], t[2] if bias else None, p["stride"], p["padding"])
+
+    def twin(t, p):
+        return F.conv2d(t[0], t[1], t[2] if bias else None, p["stride"], p["padding"])
+
+    return Row(name, "conv2d", build, twin, shapes, (ANY,) * (3 if bias else 2), examples)
+
+
+def pool_row(name, op, build, twin, domain, shapes, examples=CONV_EXAMPLES):
+    return Row(name, op, lambda t, p: build(t[0], p), lambda t, p: twin(t[0], p), shapes, (domain,), examples)
+
+
+def max_pool(x, p):
+    return ops.max_pool2d(x, p["kernel"], p["stride"], p["padding"])
+
+
+def torch_max_pool(x, p):
+    return F.max_pool2d(x, p["kernel"], p["stride"], p["padding"])
+
+
 ROWS: list[Row] = [
     # elementwise, binary (broadcasting), through the operators
     binary("add", "add", lambda a, b, p: a + b, lambda a, b, p: a + b),
@@ -504,6 +635,30 @@ ROWS: list[Row] = [
              class_loss_shapes("onehot"), LOGITS),
     loss_row("softmax_ce_soft", "softmax_cross_entropy", ops.softmax_cross_entropy, torch_softmax_ce,
              class_loss_shapes("soft"), LOGITS),
+    # convolution: stride, padding, non-square images and kernels, several channels and maps
+    conv_row("conv2d", conv_shapes(bias=True)),
+    conv_row("conv2d_no_bias", conv_shapes(bias=False), bias=False),
+    conv_row("conv2d_strided_padded", pinned(((2, 3, 7, 5), (4, 3, 3, 2), (4,)), {"stride": (2, 1), "padding": (1, 0)}),
+             examples=1),
+    # pooling: max on distinct values (no window holds a tie), L2 away from 0 (where √ has no slope)
+    pool_row("max_pool2d", "max_pool2d", max_pool, torch_max_pool, distinct, pool_shapes(padded=True)),
+    pool_row("max_pool2d_overlapping", "max_pool2d", max_pool, torch_max_pool, distinct,
+             pinned(((2, 3, 7, 6),), {"kernel": (3, 2), "stride": 1, "padding": (1, 1)}), examples=1),
+    pool_row("avg_pool2d", "avg_pool2d", lambda x, p: ops.avg_pool2d(x, p["kernel"], p["stride"], p["padding"]),
+             lambda x, p: F.avg_pool2d(x, p["kernel"], p["stride"], p["padding"]), ANY, pool_shapes(padded=True)),
+    pool_row("l2_pool2d", "l2_pool2d", lambda x, p: ops.l2_pool2d(x, p["kernel"], p["stride"]),
+             lambda x, p: F.lp_pool2d(x, 2, p["kernel"], p["stride"]), NONZERO, pool_shapes(padded=False)),
+    # regularisation and learned units
+    unary("dropout", "dropout", lambda x, p: ops.dropout(x, p["p"], np.random.default_rng(p["seed"])), torch_dropout,
+          ANY, shapes=dropout_shapes()),
+    Row("batch_norm_train", "batch_norm", build_batch_norm, torch_batch_norm, batch_norm_shapes(True),
+        (spread_batch, uniform(-2.0, 2.0), ANY)),
+    Row("batch_norm_eval", "batch_norm", build_batch_norm, torch_batch_norm, batch_norm_shapes(False),
+        (ANY, uniform(-2.0, 2.0), ANY)),
+    binary("prelu_shared", "prelu", lambda x, a, p: ops.prelu(x, a), lambda x, a, p: F.prelu(x, a),
+           domains=(NO_KINK, uniform(-0.5, 0.5)), shapes=prelu_shapes(False)),
+    binary("prelu_channels", "prelu", lambda x, a, p: ops.prelu(x, a), lambda x, a, p: F.prelu(x, a),
+           domains=(NO_KINK, uniform(-0.5, 0.5)), shapes=prelu_shapes(True)),
 ]
 
 
@@ -571,7 +726,7 @@ def test_every_differentiable_op_has_a_row():
 def run_examples(row: Row, check: Callable[[Row, tuple, dict, np.random.Generator], None]) -> None:
     """Run ``check`` on Hypothesis examples of the row's shapes."""
 
-    @SETTINGS
+    @settings(SETTINGS, max_examples=row.examples)
     @given(case=row.shapes, seed=SEED)
     def examples(case, seed):
         shapes, params = case
@@ -640,6 +795,14 @@ LARGE_CASES = [
                                       "as_tensor": False}),
     ("softmax_ce_labels", ((64, 10),), {"labels": np.arange(64) % 10, "reduction": "mean"}),
     ("sigmoid_ce_labels", ((64, 10),), {"labels": (np.arange(64) * 7) % 10, "reduction": "sum"}),
+    ("conv2d", ((4, 3, 12, 10), (6, 3, 5, 3), (6,)), {"stride": 1, "padding": (2, 1)}),
+    ("max_pool2d", ((4, 6, 12, 10),), {"kernel": 2, "stride": None, "padding": 0}),
+    ("avg_pool2d", ((4, 6, 12, 10),), {"kernel": 3, "stride": 2, "padding": 1}),
+    ("l2_pool2d", ((4, 6, 12, 10),), {"kernel": 2, "stride": None}),
+    ("dropout", ((30, 40),), {"p": 0.5, "seed": 7}),
+    ("batch_norm_train", ((16, 6, 5, 5), (6,), (6,)), {"eps": 1e-5}),
+    ("batch_norm_train", ((64, 20), (20,), (20,)), {"eps": 1e-5}),
+    ("prelu_channels", ((8, 6, 5, 5), (6,)), {}),
 ]
 ROW_BY_NAME = {row.name: row for row in ROWS}
 

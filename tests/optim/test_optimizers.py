@@ -18,40 +18,21 @@ from synaptica.nn.module import Parameter
 from synaptica.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSProp
 from synaptica.optim.schedules import constant, cosine, exponential, step_decay
 from synaptica.rules.base import gradient_step
+from tests.optim.twins import SIZES, make_batches, torch_twin
 
-SIZES = [6, 8, 3]
 STEPS = 100
 N_EXAMPLES = 1000  # n in Nielsen's λ/n
 L2 = 5.0
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny tensors: torch's thread pool only adds contention (tens of ms a step on a busy machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
 def batches():
-    rng = np.random.default_rng(42)
-    return [(rng.standard_normal((16, SIZES[0]), dtype=np.float32), rng.integers(0, SIZES[-1], 16))
-            for _ in range(STEPS)]
+    return make_batches(42, STEPS)
 
 
-def _torch_twin(model) -> torch.nn.Sequential:
-    """A torch Sequential of Linear/Sigmoid with the synaptica model's weights copied in."""
-    layers = []
-    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
-        layers += [torch.nn.Linear(n_in, n_out), torch.nn.Sigmoid()]
-    net = torch.nn.Sequential(*layers[:-1])
-    with torch.no_grad():
-        for ours, theirs in zip(model.parameters(), net.parameters()):
-            assert ours.data.shape == tuple(theirs.shape)
-            theirs.copy_(torch.from_numpy(ours.data.copy()))
-    return net
 
 
 def _groups(net, weight_decay: float) -> list[dict]:
@@ -102,7 +83,7 @@ CASES = {
 def test_trajectory_matches_torch(case, batches):
     make_ours, make_theirs, schedule = CASES[case]
     model = mlp(SIZES, rng=3)
-    net = _torch_twin(model)
+    net = torch_twin(model)
     ours, theirs = make_ours(model.parameters()), make_theirs(net)
     cost = LogLikelihoodCost()
     for step, (x, y) in enumerate(batches):

@@ -12,7 +12,9 @@
    base URL in ``SYNAPTICA_FASHION_MNIST_URL``.
 
 ``"mnist"`` works the same way with ``SYNAPTICA_MNIST_DIR``, ``/usr/share/datasets/mnist``
-and ``SYNAPTICA_MNIST_URL``. Any existing directory holding the four standard files, of
+and ``SYNAPTICA_MNIST_URL``. ``"digits"`` (the 8×8 handwritten digits, 1,797
+images) is read from the CSV file scikit-learn ships; :mod:`synaptica.data.digits` says where
+it is looked for and how it is split. Any existing directory holding the four standard files, of
 any size, loads too. Nothing is kept in memory between calls.
 """
 
@@ -33,7 +35,7 @@ from synaptica.errors import DataError, FormatError
 
 __all__ = ["DATASETS", "Dataset", "Splits", "load_dataset"]
 
-DATASETS: tuple[str, ...] = ("fashion-mnist", "mnist", "xor")
+DATASETS: tuple[str, ...] = ("fashion-mnist", "mnist", "xor", "digits")
 
 _FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -142,6 +144,10 @@ def load_dataset(
     if key == "xor":
         _no_data_dir(data_dir, "xor")
         return _xor()
+    if key == "digits":  # the 8×8 digits CSV shipped with scikit-learn: see synaptica.data.digits
+        from synaptica.data.digits import load_digits  # imported here: that module imports this one
+
+        return load_digits(data_dir, search_system)
     if key in _SOURCES:
         source = _SOURCES[key]
         directory = _locate(source, data_dir, cache_dir, download, search_system)

@@ -4,6 +4,11 @@ A :class:`Module` holds :class:`Parameter`s and other modules as plain attribute
 registered by magic. :meth:`Module.named_parameters` finds them by walking the attributes (and
 lists of modules) and names each by its attribute path, e.g. ``layers.0.weight``. Modules hold
 state; the math lives in :mod:`synaptica.ops`.
+
+Some state is not learned by gradient descent but must still be saved with the model, such as
+batch normalisation's running mean and variance. A module names such NumPy-array attributes in its
+class attribute ``buffer_names``; :meth:`Module.named_buffers` finds them as
+:meth:`~Module.named_parameters` finds parameters, and the state dict holds both.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ class Module:
     """
 
     training: bool = True
+    #: names of NumPy-array attributes saved and loaded with the parameters but not trained
+    buffer_names: tuple[str, ...] = ()
 
     def __call__(self, x):
         return self.forward(x)
@@ -66,6 +73,18 @@ class Module:
     def parameters(self) -> list[Parameter]:
         return [p for _, p in self.named_parameters()]
 
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        """Every buffer (the arrays named in ``buffer_names``) with its dotted attribute path."""
+        for name, module, attribute in self._buffer_slots(prefix):
+            yield name, getattr(module, attribute)
+
+    def _buffer_slots(self, prefix: str = "") -> Iterator[tuple[str, Module, str]]:
+        """(dotted name, the module holding the buffer, its attribute name) for every buffer."""
+        for attribute in self.buffer_names:
+            yield prefix + attribute, self, attribute
+        for name, child in self.named_children():
+            yield from child._buffer_slots(prefix + name + ".")
+
     def modules(self) -> Iterator[Module]:
         yield self
         for _, child in self.named_children():
@@ -86,26 +105,33 @@ class Module:
             p.grad = None
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Parameter arrays by name (the arrays themselves, not copies)."""
-        return {name: p.data for name, p in self.named_parameters()}
+        """Parameter and buffer arrays by name (the arrays themselves, not copies)."""
+        state = {name: p.data for name, p in self.named_parameters()}
+        state.update(self.named_buffers())
+        return state
 
     def load_state_dict(self, state: dict[str, np.ndarray], source: str = "state_dict") -> None:
-        """Copy arrays into the parameters. Names and shapes must match exactly; ``source`` names
-        where the arrays came from in error messages (e.g. the file)."""
+        """Copy arrays into the parameters and buffers. Names and shapes must match exactly;
+        ``source`` names where the arrays came from in error messages (e.g. the file)."""
         own = dict(self.named_parameters())
-        missing = sorted(set(own) - set(state))
-        unexpected = sorted(set(state) - set(own))
+        buffers = dict(self.named_buffers())
+        missing = sorted((set(own) | set(buffers)) - set(state))
+        unexpected = sorted(set(state) - set(own) - set(buffers))
         if missing or unexpected:
             raise ShapeError(
-                f"{source}: parameters do not match the model: missing {missing}, unexpected {unexpected}"
+                f"{source}: parameters and buffers do not match the model: missing {missing}, unexpected {unexpected}"
             )
-        for name, p in own.items():
+        for name, array in [(name, p.data) for name, p in own.items()] + list(buffers.items()):
             value = np.asarray(state[name])
-            if value.shape != p.shape:
+            if value.shape != array.shape:
                 raise ShapeError(
-                    f"{source}: {name!r} is {tuple(value.shape)} in the file but {tuple(p.shape)} in the model"
+                    f"{source}: {name!r} is {tuple(value.shape)} in the file but {tuple(array.shape)} in the model"
                 )
-            p.data = value.astype(p.dtype, copy=True)
+        for name, p in own.items():
+            p.data = np.asarray(state[name]).astype(p.dtype, copy=True)
+        for name, module, attribute in self._buffer_slots():
+            value = np.asarray(state[name]).astype(buffers[name].dtype, copy=True)
+            setattr(module, attribute, value)
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments as JSON-ready values, with ``type`` naming the class."""

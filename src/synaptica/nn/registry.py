@@ -12,12 +12,22 @@ from typing import Any
 
 from synaptica.errors import FormatError
 from synaptica.nn.activation import ELU, LeakyReLU, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from synaptica.nn.batch_norm import BatchNorm1d, BatchNorm2d
 from synaptica.nn.containers import Sequential
+from synaptica.nn.conv import AvgPool2d, Conv2d, Flatten, L2Pool2d, MaxPool2d
+from synaptica.nn.dropout import Dropout
+from synaptica.nn.ensemble import Ensemble
 from synaptica.nn.linear import Linear
+from synaptica.nn.maxout import Maxout
 from synaptica.nn.module import Module
+from synaptica.nn.prelu import PReLU
+from synaptica.nn.unflatten import Unflatten
 
-#: type name -> (class, allowed argument names and their JSON types)
-LAYERS: dict[str, tuple[type[Module], dict[str, type]]] = {
+#: an argument that is one size for both axes or a [rows, columns] pair (checked by the layer)
+SIZE = (int, list)
+
+#: type name -> (class, allowed argument names and their JSON types, or a tuple of accepted types)
+LAYERS: dict[str, tuple[type[Module], dict[str, type | tuple[type, ...]]]] = {
     "Linear": (Linear, {"in_features": int, "out_features": int, "bias": bool}),
     "Sigmoid": (Sigmoid, {}),
     "Tanh": (Tanh, {}),
@@ -26,6 +36,18 @@ LAYERS: dict[str, tuple[type[Module], dict[str, type]]] = {
     "LeakyReLU": (LeakyReLU, {"negative_slope": float}),
     "ELU": (ELU, {"alpha": float}),
     "Softplus": (Softplus, {}),
+    "Conv2d": (Conv2d, {"in_channels": int, "out_channels": int, "kernel_size": SIZE, "stride": SIZE,
+                        "padding": SIZE, "bias": bool}),
+    "MaxPool2d": (MaxPool2d, {"kernel_size": SIZE, "stride": SIZE, "padding": SIZE}),
+    "AvgPool2d": (AvgPool2d, {"kernel_size": SIZE, "stride": SIZE, "padding": SIZE}),
+    "L2Pool2d": (L2Pool2d, {"kernel_size": SIZE, "stride": SIZE}),
+    "Flatten": (Flatten, {}),
+    "Unflatten": (Unflatten, {"shape": list}),
+    "Dropout": (Dropout, {"p": float}),
+    "BatchNorm1d": (BatchNorm1d, {"features": int, "eps": float, "momentum": float}),
+    "BatchNorm2d": (BatchNorm2d, {"channels": int, "eps": float, "momentum": float}),
+    "PReLU": (PReLU, {"num_parameters": int, "init": float}),
+    "Maxout": (Maxout, {"in_features": int, "out_features": int, "pieces": int}),
 }
 
 
@@ -39,9 +61,20 @@ def module_from_config(config: Any, source: str = "architecture", path: str = "m
         if not isinstance(layers, list) or set(config) != {"type", "layers"}:
             raise FormatError(f"{source}: {path} (Sequential) needs exactly a 'layers' list")
         return Sequential([module_from_config(c, source, f"{path}.layers.{i}") for i, c in enumerate(layers)])
+    if kind == "Ensemble":
+        members, combine = config.get("members"), config.get("combine")
+        if (not isinstance(members, list) or not isinstance(combine, str)
+                or set(config) != {"type", "members", "combine"}):
+            raise FormatError(f"{source}: {path} (Ensemble) needs exactly a 'members' list and a 'combine' string")
+        built = [module_from_config(c, source, f"{path}.members.{i}") for i, c in enumerate(members)]
+        try:
+            return Ensemble(built, combine)
+        except ValueError as error:
+            raise FormatError(f"{source}: {path}: {error}") from None
     if kind not in LAYERS:
         raise FormatError(
-            f"{source}: {path} names unknown layer type {kind!r}; known types: {sorted(LAYERS) + ['Sequential']}"
+            f"{source}: {path} names unknown layer type {kind!r}; "
+            f"known types: {sorted(LAYERS) + ['Ensemble', 'Sequential']}"
         )
     cls, allowed = LAYERS[kind]
     arguments = {k: v for k, v in config.items() if k != "type"}
@@ -49,8 +82,13 @@ def module_from_config(config: Any, source: str = "architecture", path: str = "m
         expected = allowed.get(name)
         if expected is None:
             raise FormatError(f"{source}: {path} ({kind}) has unknown argument {name!r}")
-        if type(value) is not expected:
-            raise FormatError(f"{source}: {path} ({kind}) argument {name!r} must be {expected.__name__}, got {value!r}")
-    if cls is Linear:
+        accepted = expected if isinstance(expected, tuple) else (expected,)
+        if type(value) not in accepted:
+            names = " or ".join(t.__name__ for t in accepted)
+            raise FormatError(f"{source}: {path} ({kind}) argument {name!r} must be {names}, got {value!r}")
+    if cls is Linear or cls is Conv2d or cls is Maxout:
         arguments["init"] = "zeros"  # the weights come from the file
-    return cls(**arguments)
+    try:
+        return cls(**arguments)
+    except ValueError as error:  # a value of the right type the layer refuses (a size of 0, a list of 3)
+        raise FormatError(f"{source}: {path} ({kind}): {error}") from None

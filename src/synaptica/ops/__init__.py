@@ -4,6 +4,9 @@ The table :data:`DIFFERENTIABLE_OPS` lists every public op; the oracle tests che
 an entry (finite differences and PyTorch), so a new op cannot land untested.
 """
 
+from synaptica.ops.batch_norm import batch_norm as batch_norm
+from synaptica.ops.conv import conv2d as conv2d
+from synaptica.ops.dropout import dropout as dropout
 from synaptica.ops.elementwise import add as add
 from synaptica.ops.elementwise import div as div
 from synaptica.ops.elementwise import elu as elu
@@ -24,6 +27,10 @@ from synaptica.ops.linalg import matmul as matmul
 from synaptica.ops.losses import quadratic_cost as quadratic_cost
 from synaptica.ops.losses import sigmoid_cross_entropy as sigmoid_cross_entropy
 from synaptica.ops.losses import softmax_cross_entropy as softmax_cross_entropy
+from synaptica.ops.pool import avg_pool2d as avg_pool2d
+from synaptica.ops.pool import l2_pool2d as l2_pool2d
+from synaptica.ops.pool import max_pool2d as max_pool2d
+from synaptica.ops.prelu import prelu as prelu
 from synaptica.ops.reduce import max as max
 from synaptica.ops.reduce import mean as mean
 from synaptica.ops.reduce import sum as sum
@@ -38,4 +45,6 @@ DIFFERENTIABLE_OPS = (
     "leaky_relu", "elu", "softplus",
     "matmul", "linear", "sum", "mean", "max", "reshape", "transpose", "getitem", "softmax",
     "log_softmax", "quadratic_cost", "sigmoid_cross_entropy", "softmax_cross_entropy",
+    "conv2d", "max_pool2d", "avg_pool2d", "l2_pool2d",
+    "dropout", "batch_norm", "prelu",
 )

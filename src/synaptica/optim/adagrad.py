@@ -7,7 +7,7 @@ from typing import Iterable
 import numpy as np
 
 from synaptica.nn.module import Parameter
-from synaptica.optim.base import LearningRate, Optimizer, check_range, step_by_root_mean
+from synaptica.optim.base import LearningRate, Optimizer, Regularizer, check_range, step_by_root_mean
 
 
 class Adagrad(Optimizer):
@@ -29,10 +29,12 @@ class Adagrad(Optimizer):
         params: parameters to update.
         learning_rate: η > 0 (default 0.01, as PyTorch), a number or a schedule ``step -> η``.
         eps: ε > 0, guarding the division (default 1e-10, as PyTorch).
+        regularizers: clipping, penalties and constraints (:mod:`synaptica.optim.regularizers`).
     """
 
-    def __init__(self, params: Iterable[Parameter], learning_rate: LearningRate = 1e-2, eps: float = 1e-10):
-        super().__init__(params, learning_rate)
+    def __init__(self, params: Iterable[Parameter], learning_rate: LearningRate = 1e-2, eps: float = 1e-10,
+                 regularizers: Iterable[Regularizer] = ()):
+        super().__init__(params, learning_rate, regularizers)
         self.eps = check_range("Adagrad", "eps", eps, 0.0, include_low=False)
 
     def update(self, param: Parameter, grad: np.ndarray, state: dict) -> None:

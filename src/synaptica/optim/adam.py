@@ -8,7 +8,7 @@ from typing import Iterable
 import numpy as np
 
 from synaptica.nn.module import Parameter
-from synaptica.optim.base import LearningRate, Optimizer, check_range
+from synaptica.optim.base import LearningRate, Optimizer, Regularizer, check_range
 
 
 class Adam(Optimizer):
@@ -35,11 +35,14 @@ class Adam(Optimizer):
         learning_rate: η > 0 (default 0.001), a number or a schedule ``step -> η``.
         betas: (β₁, β₂), each in [0, 1): the decay rates of the two moments (default (0.9, 0.999)).
         eps: ε > 0, guarding the division (default 1e-8).
+        regularizers: clipping, penalties and constraints (:mod:`synaptica.optim.regularizers`);
+            ``DecoupledWeightDecay`` there turns Adam into AdamW.
     """
 
     def __init__(self, params: Iterable[Parameter], learning_rate: LearningRate = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
-        super().__init__(params, learning_rate)
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 regularizers: Iterable[Regularizer] = ()):
+        super().__init__(params, learning_rate, regularizers)
         name = type(self).__name__
         try:
             beta1, beta2 = betas

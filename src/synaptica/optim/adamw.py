@@ -8,7 +8,7 @@ import numpy as np
 
 from synaptica.nn.module import Parameter
 from synaptica.optim.adam import Adam
-from synaptica.optim.base import LearningRate, check_range
+from synaptica.optim.base import LearningRate, Regularizer, check_range
 
 
 class AdamW(Adam):
@@ -38,11 +38,13 @@ class AdamW(Adam):
         betas: (β₁, β₂), each in [0, 1) (default (0.9, 0.999)).
         eps: ε > 0 (default 1e-8).
         weight_decay: λ ≥ 0 (default 0.01, as PyTorch).
+        regularizers: clipping, penalties and constraints (:mod:`synaptica.optim.regularizers`).
     """
 
     def __init__(self, params: Iterable[Parameter], learning_rate: LearningRate = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2):
-        super().__init__(params, learning_rate, betas, eps)
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2,
+                 regularizers: Iterable[Regularizer] = ()):
+        super().__init__(params, learning_rate, betas, eps, regularizers)
         self.weight_decay = check_range("AdamW", "weight_decay", weight_decay, 0.0)
 
     def update(self, param: Parameter, grad: np.ndarray, state: dict) -> None:

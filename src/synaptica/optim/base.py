@@ -5,13 +5,24 @@ a number or a schedule, once per step.
 
 An ``update`` must never write into ``grad``: one gradient array may be shared between parameters
 (tied weights, a feedback matrix that is the weight itself), so optimizers work in buffers of their own.
+
+Regularisation composes with every optimizer instead of being copied into each: pass
+``regularizers=[...]`` (:mod:`synaptica.optim.regularizers`: gradient clipping, L1 and L2
+penalties, decoupled weight decay, max-norm constraints) and ``step()`` applies them around
+``update`` in a fixed order, whatever order the list gives:
+
+    1. clipping     (``stage = "clip"``)        ClipGradNorm, ClipGradValue: rescale the gradients
+    2. penalties    (``stage = "penalty"``)     L1, L2 (added to the gradient), DecoupledWeightDecay
+                                                (shrinks the weights directly)
+    3. the optimizer's own ``update`` of every parameter
+    4. constraints  (``stage = "constraint"``)  MaxNorm: project the new weights back into the allowed set
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Callable, Iterable, Union
+from typing import Any, Callable, Iterable, Protocol, Sequence, Union
 
 import numpy as np
 
@@ -19,6 +30,22 @@ from synaptica.nn.module import Parameter
 
 #: A learning rate: a number η > 0, or a schedule ``step -> η`` (step counts optimizer steps from 0).
 LearningRate = Union[float, Callable[[int], float]]
+
+#: The stages a regularizer may belong to, in the order ``step()`` applies them (the optimizer's own
+#: update runs between "penalty" and "constraint").
+STAGES = ("clip", "penalty", "constraint")
+
+
+class Regularizer(Protocol):
+    """What an optimizer needs from a regularizer: its stage and one method.
+
+    ``apply`` may replace ``param.grad`` with a new array (never write into it: gradients may be
+    shared) or change ``param.data`` in place; η is the learning rate of the step being taken.
+    """
+
+    stage: str
+
+    def apply(self, params: Sequence[Parameter], learning_rate: float) -> None: ...
 
 
 class Optimizer:
@@ -29,6 +56,8 @@ class Optimizer:
         learning_rate: η > 0, or a schedule: a callable ``step -> η`` such as those in
             :mod:`synaptica.optim.schedules`, called with the number of steps taken so far (0 on the
             first step).
+        regularizers: clipping, penalties and constraints from :mod:`synaptica.optim.regularizers`,
+            applied by ``step()`` in the fixed order of :data:`STAGES` (module docstring).
 
     Attributes:
         learning_rate: what was given (a float, or the schedule); may be reassigned between steps,
@@ -39,7 +68,8 @@ class Optimizer:
         state: one dict per parameter, in the order of ``params``, for the optimizer's buffers.
     """
 
-    def __init__(self, params: Iterable[Parameter], learning_rate: LearningRate):
+    def __init__(self, params: Iterable[Parameter], learning_rate: LearningRate,
+                 regularizers: Iterable[Regularizer] = ()):
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got no parameters to optimise")
@@ -47,6 +77,25 @@ class Optimizer:
         self.steps = 0
         self.current_learning_rate = self._resolve_learning_rate(0)
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
+        self.regularizers = regularizers
+
+    # ------------------------------------------------------------ regularizers
+    @property
+    def regularizers(self) -> tuple[Regularizer, ...]:
+        """The regularizers in the order ``step()`` applies them (sorted by stage, a stable sort:
+        the given order holds within a stage). May be reassigned between steps."""
+        return self._regularizers
+
+    @regularizers.setter
+    def regularizers(self, value: Iterable[Regularizer]) -> None:
+        given = (value,) if hasattr(value, "stage") else tuple(value)  # one regularizer, or several
+        for item in given:
+            if getattr(item, "stage", None) not in STAGES or not callable(getattr(item, "apply", None)):
+                raise TypeError(f"{type(self).__name__}: {item!r} is not a regularizer: it needs a stage "
+                                f"in {STAGES} and an apply(params, learning_rate) method")
+        self._regularizers = tuple(sorted(given, key=lambda item: STAGES.index(item.stage)))
+        self._before_update = tuple(r for r in self._regularizers if r.stage != "constraint")
+        self._after_update = tuple(r for r in self._regularizers if r.stage == "constraint")
 
     # ------------------------------------------------------------ the learning rate
     @property
@@ -82,11 +131,16 @@ class Optimizer:
             p.grad = None
 
     def step(self) -> None:
-        """Apply one update to every parameter that has a gradient, with η resolved for this step."""
-        self.current_learning_rate = self._resolve_learning_rate(self.steps)
+        """Apply one update to every parameter that has a gradient, with η resolved for this step:
+        clipping and penalties first, then ``update``, then constraints (module docstring)."""
+        rate = self.current_learning_rate = self._resolve_learning_rate(self.steps)
+        for regularizer in self._before_update:
+            regularizer.apply(self.params, rate)
         for param, state in zip(self.params, self.state):
             if param.grad is not None:
                 self.update(param, param.grad, state)
+        for regularizer in self._after_update:
+            regularizer.apply(self.params, rate)
         self.steps += 1
 
     def update(self, param: Parameter, grad: np.ndarray, state: dict) -> None:  # pragma: no cover

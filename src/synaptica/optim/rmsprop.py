@@ -7,7 +7,7 @@ from typing import Iterable
 import numpy as np
 
 from synaptica.nn.module import Parameter
-from synaptica.optim.base import LearningRate, Optimizer, check_range, step_by_root_mean
+from synaptica.optim.base import LearningRate, Optimizer, Regularizer, check_range, step_by_root_mean
 
 
 class RMSProp(Optimizer):
@@ -30,11 +30,12 @@ class RMSProp(Optimizer):
         learning_rate: η > 0 (default 0.01, as PyTorch), a number or a schedule ``step -> η``.
         alpha: α in [0, 1), the decay of the mean square (default 0.99).
         eps: ε > 0, guarding the division (default 1e-8).
+        regularizers: clipping, penalties and constraints (:mod:`synaptica.optim.regularizers`).
     """
 
     def __init__(self, params: Iterable[Parameter], learning_rate: LearningRate = 1e-2,
-                 alpha: float = 0.99, eps: float = 1e-8):
-        super().__init__(params, learning_rate)
+                 alpha: float = 0.99, eps: float = 1e-8, regularizers: Iterable[Regularizer] = ()):
+        super().__init__(params, learning_rate, regularizers)
         self.alpha = check_range("RMSProp", "alpha", alpha, 0.0, 1.0)
         self.eps = check_range("RMSProp", "eps", eps, 0.0, include_low=False)
 

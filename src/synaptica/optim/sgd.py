@@ -7,7 +7,7 @@ from typing import Iterable
 import numpy as np
 
 from synaptica.nn.module import Parameter
-from synaptica.optim.base import LearningRate, Optimizer, check_range
+from synaptica.optim.base import LearningRate, Optimizer, Regularizer, check_range
 
 
 class SGD(Optimizer):
@@ -44,11 +44,13 @@ class SGD(Optimizer):
         n_examples: n, the training-set size; required when l2 > 0.
         momentum: μ ≥ 0 (0 for plain SGD).
         nesterov: use Nesterov's look-ahead form; needs momentum > 0.
+        regularizers: clipping, penalties and constraints (:mod:`synaptica.optim.regularizers`).
     """
 
     def __init__(self, params: Iterable[Parameter], learning_rate: LearningRate, l2: float = 0.0,
-                 n_examples: int | None = None, momentum: float = 0.0, nesterov: bool = False):
-        super().__init__(params, learning_rate)
+                 n_examples: int | None = None, momentum: float = 0.0, nesterov: bool = False,
+                 regularizers: Iterable[Regularizer] = ()):
+        super().__init__(params, learning_rate, regularizers)
         if l2 < 0:
             raise ValueError(f"SGD: l2 must be >= 0, got {l2}")
         if l2 > 0 and not n_examples:

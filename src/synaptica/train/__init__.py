@@ -1,8 +1,16 @@
 """Training: the fit loop, evaluation, and what a run returns."""
 
+from synaptica.train.callbacks import EpochSchedule as EpochSchedule
+from synaptica.train.callbacks import HalveOnPlateau as HalveOnPlateau
+from synaptica.train.callbacks import StopTraining as StopTraining
+from synaptica.train.ensemble import train_ensemble as train_ensemble
 from synaptica.train.evaluate import Evaluation as Evaluation
 from synaptica.train.evaluate import confusion_matrix as confusion_matrix
 from synaptica.train.evaluate import evaluate as evaluate
 from synaptica.train.evaluate import predict as predict
 from synaptica.train.fit import fit as fit
 from synaptica.train.history import History as History
+from synaptica.train.logs import CsvLog as CsvLog
+from synaptica.train.logs import JsonlLog as JsonlLog
+from synaptica.train.monitors import LayerSpeedMonitor as LayerSpeedMonitor
+from synaptica.train.monitors import layer_speeds as layer_speeds

@@ -4,7 +4,8 @@
         shuffle the training set with the run's Generator
         for each mini-batch:  metrics = rule.step(model, batch)      (and check the cost is finite)
         evaluate on the validation set; print Nielsen's "Epoch 3: 8512 / 10000"
-        stop early after `patience` epochs without a better validation accuracy
+        stop early after `patience` epochs without a better validation accuracy,
+        or when a callback raises StopTraining (see synaptica.train.callbacks)
 
 The loop knows nothing of gradients: backprop, feedback alignment and later rules all run here.
 """
@@ -17,24 +18,28 @@ from typing import Callable
 
 import numpy as np
 
-from synaptica.errors import NonFiniteError
+from synaptica.errors import NonFiniteError, ShapeError
 from synaptica.losses import Cost
 from synaptica.nn.module import Module
 from synaptica.random import SeedLike, as_generator
 from synaptica.rules.base import LearningRule
 from synaptica.train.blas import blas_threads, training_threads
+from synaptica.train.callbacks import StopTraining
 from synaptica.train.evaluate import evaluate
 from synaptica.train.history import History
 from synaptica.train.progress import progress_bar
 
 Callback = Callable[[int, History, Module], None]
+#: ``augment(x_batch, rng) -> x_batch``, e.g. :class:`synaptica.data.augment.Augment`
+Augmentation = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
 
 def fit(model: Module, rule: LearningRule, train: tuple[np.ndarray, np.ndarray], *,
         epochs: int, batch_size: int, rng: SeedLike = None,
         validation: tuple[np.ndarray, np.ndarray] | None = None, cost: Cost | None = None,
         patience: int | None = None, restore_best: bool = False, verbose: bool = True, progress: bool | None = None,
-        blas: int | str | None = "auto", callbacks: list[Callback] = (), out=None) -> History:
+        blas: int | str | None = "auto", callbacks: list[Callback] = (), augment: Augmentation | None = None,
+        out=None) -> History:
     """Train ``model`` with ``rule`` on ``train = (x, y)``; return the :class:`History`.
 
     Args:
@@ -48,7 +53,13 @@ def fit(model: Module, rule: LearningRule, train: tuple[np.ndarray, np.ndarray],
         verbose: print one line per epoch.
         progress: a progress bar per epoch (default: when ``out`` is a terminal and tqdm is installed).
         blas: BLAS threads during training: 'auto' (see :mod:`synaptica.train.blas`), an int, or None.
-        callbacks: functions called as ``callback(epoch, history, model)`` after each epoch.
+        callbacks: functions called as ``callback(epoch, history, model)`` after each epoch. One that
+            raises :class:`~synaptica.train.callbacks.StopTraining` ends training after this epoch
+            (the other callbacks still see it); its message goes to ``history.stop_reason``.
+        augment: distorts the training inputs as ``augment(x, rng)`` with this run's Generator, so each
+            epoch sees freshly distorted images and the same seed gives the same run. It is called on
+            blocks of whole mini-batches (about 1,024 examples) in the shuffled order, since at
+            batch size 10 the cost of a call, not of the pixels, would dominate.
         out: where epoch lines go (default: standard output).
 
     Raises:
@@ -67,6 +78,7 @@ def fit(model: Module, rule: LearningRule, train: tuple[np.ndarray, np.ndarray],
     history = History()
     best, best_epoch, best_state, epochs_without_gain = -np.inf, -1, None, 0
     n = len(x_train)
+    augment_block = batch_size * max(1, 1024 // batch_size)
     model.train()
     with blas_threads(training_threads(batch_size, blas)):
         for epoch in range(epochs):
@@ -77,7 +89,13 @@ def fit(model: Module, rule: LearningRule, train: tuple[np.ndarray, np.ndarray],
             batches = progress_bar(range(0, n, batch_size), f"Epoch {epoch}", progress, out)
             for b, start in enumerate(batches):
                 rows = order[start:start + batch_size]
-                batch = (x_train[rows], y_train[rows])
+                if augment is None:
+                    batch = (x_train[rows], y_train[rows])
+                else:
+                    at = start % augment_block
+                    if at == 0:  # distort the next block of whole mini-batches in one call
+                        distorted = _augment_block(augment, x_train[order[start:start + augment_block]], generator)
+                    batch = (distorted[at:at + batch_size], y_train[rows])
                 try:
                     metrics = rule.step(model, batch)
                 except NonFiniteError as error:
@@ -96,8 +114,12 @@ def fit(model: Module, rule: LearningRule, train: tuple[np.ndarray, np.ndarray],
             history.seconds.append(time.perf_counter() - started)
             if verbose:
                 print(_epoch_line(history, validation, result if validation is not None else None), file=out, flush=True)
+            stop_reasons = []
             for callback in callbacks:
-                callback(epoch, history, model)
+                try:
+                    callback(epoch, history, model)
+                except StopTraining as stop:
+                    stop_reasons.append(str(stop) or type(callback).__name__)
             if validation is not None:
                 if history.validation_accuracy[-1] > best:
                     best, best_epoch, epochs_without_gain = history.validation_accuracy[-1], epoch, 0
@@ -106,11 +128,13 @@ def fit(model: Module, rule: LearningRule, train: tuple[np.ndarray, np.ndarray],
                 else:
                     epochs_without_gain += 1
                 if patience is not None and epochs_without_gain >= patience:
-                    history.stopped_early = True
-                    if verbose:
-                        print(f"Stopping early: no better validation accuracy for {patience} epochs "
-                              f"(best {best:.4f}).", file=out, flush=True)
-                    break
+                    stop_reasons.append(f"no better validation accuracy for {patience} epochs (best {best:.4f})")
+            if stop_reasons:
+                history.stopped_early = True
+                history.stop_reason = "; ".join(stop_reasons)
+                if verbose:
+                    print(f"Stopping early: {history.stop_reason}.", file=out, flush=True)
+                break
     if best_state is not None and best_epoch != history.epochs[-1]:
         model.load_state_dict(best_state)
         history.restored_epoch = best_epoch
@@ -118,6 +142,14 @@ def fit(model: Module, rule: LearningRule, train: tuple[np.ndarray, np.ndarray],
             print(f"Restored the weights of epoch {best_epoch} (validation accuracy {best:.4f}).",
                   file=out, flush=True)
     return history
+
+
+def _augment_block(augment: Augmentation, x: np.ndarray, generator: np.random.Generator) -> np.ndarray:
+    distorted = augment(x, generator)
+    if getattr(distorted, "shape", None) != x.shape:
+        raise ShapeError(f"fit: augment={augment!r} returned shape {getattr(distorted, 'shape', type(distorted))} "
+                         f"for inputs of shape {x.shape}; it must keep the shape")
+    return distorted
 
 
 def _epoch_line(history: History, validation, result) -> str:

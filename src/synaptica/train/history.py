@@ -24,6 +24,7 @@ class History:
     seconds: list[float] = field(default_factory=list)
     step_losses: list[np.ndarray] = field(default_factory=list)
     stopped_early: bool = False
+    stop_reason: str | None = None  # why training stopped early (patience, or a callback's StopTraining)
     restored_epoch: int | None = None  # set when fit(restore_best=True) put back an earlier epoch's weights
 
     @property

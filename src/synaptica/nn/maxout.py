@@ -1,0 +1,77 @@
+"""Maxout: a unit that outputs the largest of k affine functions of its input."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from synaptica import ops
+from synaptica.errors import ShapeError, shape_message
+from synaptica.nn.init import INITIALISERS
+from synaptica.nn.module import Module, Parameter
+from synaptica.random import SeedLike, as_generator
+from synaptica.tensor import Tensor
+
+
+class Maxout(Module):
+    """A layer of maxout units (Goodfellow et al. 2013): unit j computes k affine pieces of the input
+    and outputs the largest,
+
+        z_ji = w_ji · x + b_ji   (i = 1 … k),     a_j = max_i z_ji
+
+    so the network learns its own activation function. With k = 2, pieces (w, b) and (0, 0) give
+    the ReLU max(0, w·x + b), and pieces w and −w give |w·x|; in general a unit can represent any
+    convex piecewise-linear function with k pieces (the lecture notes' "Maxout → ReLU" and "more than
+    ReLU"). With k = 1 a unit is just affine. The max passes the gradient to the winning piece only,
+    which is why it trains like max pooling: each example trains the thin linear network of the
+    pieces it selected. A piece that wins on no training example receives no gradient and never
+    learns. Initialisers with zero biases (``xavier``, ``he``, ``orthogonal``) start all of a unit's
+    pieces at 0 at the origin, so with k = 2 each piece wins on one side of a plane through it.
+
+    Built from existing ops: one :func:`~synaptica.ops.linear` for all out·k pieces, a reshape to
+    (batch, out, k) and a max over the last axis.
+
+    Reference: I. J. Goodfellow, D. Warde-Farley, M. Mirza, A. Courville and Y. Bengio, "Maxout
+    networks", ICML 2013 (arXiv:1302.4389).
+
+    Args:
+        in_features, out_features: sizes of the input and of the output (the number of units).
+        pieces: k ≥ 1, affine pieces per unit (default 2).
+        init: a name from :data:`synaptica.nn.init.INITIALISERS`, applied as for a Linear layer with
+            out_features·k outputs.
+        rng: a seed or Generator for the initial weights.
+        dtype: ``np.float32`` (default) or ``np.float64``.
+
+    Attributes:
+        weight: (out_features·k, in_features); row j·k + i holds piece i of unit j.
+        bias: (out_features·k,).
+    """
+
+    def __init__(self, in_features: int, out_features: int, pieces: int = 2, init: str = "nielsen",
+                 rng: SeedLike = None, dtype=np.float32):
+        for name, value in (("in_features", in_features), ("out_features", out_features), ("pieces", pieces)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"Maxout: {name} must be a positive integer, got {value!r}")
+        if init not in INITIALISERS:
+            raise ValueError(f"Maxout: unknown init {init!r}; choose from {sorted(INITIALISERS)}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self.pieces = int(pieces)
+        weight, bias = INITIALISERS[init](self.in_features, self.out_features * self.pieces, as_generator(rng), dtype)
+        self.weight = Parameter(weight, regularized=True)
+        self.bias = Parameter(bias, regularized=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            hint = "Flatten the images first (x.reshape(len(x), -1))." if x.ndim > 2 else None
+            raise ShapeError(shape_message(repr(self), x.shape, f"(batch, {self.in_features})", hint))
+        z = ops.linear(x, self.weight, self.bias)
+        return ops.max(z.reshape(len(x), self.out_features, self.pieces), axis=2)
+
+    def config(self) -> dict:
+        return {"type": "Maxout", "in_features": self.in_features, "out_features": self.out_features,
+                "pieces": self.pieces}
+
+    def __repr__(self) -> str:
+        return f"Maxout({self.in_features}→{self.out_features}, pieces={self.pieces})"

@@ -1,0 +1,54 @@
+"""PReLU: a rectifier whose negative slope is learned (the math is in :func:`synaptica.ops.prelu`)."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from synaptica import ops
+from synaptica.errors import ShapeError, shape_message
+from synaptica.nn.module import Module, Parameter
+from synaptica.tensor import Tensor
+
+
+class PReLU(Module):
+    """Parametric ReLU (He et al. 2015): f(x) = x for x > 0 and a·x otherwise, with the slope a
+    learned by gradient descent along with the weights, as ``torch.nn.PReLU``.
+
+    With ``num_parameters=1`` one slope is shared by every unit; with ``num_parameters=C`` each
+    channel (axis 1 of the input: a feature of (batch, C), a feature map of (batch, C, H, W)) has its
+    own. a = 0 gives the ReLU and a fixed small a the leaky ReLU; He et al. start at a = 0.25 and,
+    as here, do not apply weight decay to a (``regularized=False``), which would push it towards the
+    plain ReLU.
+
+    Reference: K. He, X. Zhang, S. Ren and J. Sun, "Delving deep into rectifiers: surpassing
+    human-level performance on ImageNet classification", ICCV 2015 (arXiv:1502.01852).
+
+    Args:
+        num_parameters: 1 (one shared slope) or the number of channels.
+        init: the starting slope (default 0.25).
+        dtype: of the slope.
+
+    Attributes:
+        slope: (num_parameters,) Parameter.
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=np.float32):
+        if isinstance(num_parameters, bool) or not isinstance(num_parameters, numbers.Integral) or num_parameters < 1:
+            raise ValueError("PReLU: num_parameters must be 1 (shared) or the number of channels, "
+                             f"got {num_parameters!r}")
+        if isinstance(init, bool) or not isinstance(init, numbers.Real) or not np.isfinite(init):
+            raise ValueError(f"PReLU: init must be a finite number, got {init!r}")
+        self.num_parameters = int(num_parameters)
+        self.init = float(init)
+        self.slope = Parameter(np.full(self.num_parameters, self.init, dtype), regularized=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        n = self.num_parameters
+        if n > 1 and (x.ndim < 2 or x.shape[1] != n):
+            raise ShapeError(shape_message(repr(self), x.shape, f"(batch, {n}, ...) with one slope per channel"))
+        return ops.prelu(x, self.slope)
+
+    def config(self) -> dict:
+        return {"type": "PReLU", "num_parameters": self.num_parameters, "init": self.init}

@@ -1,0 +1,142 @@
+"""The search loop: ask the sampler, train in parallel, record each result the moment it arrives.
+
+    read the results file; the sampler skips what it already holds
+    keep `workers` trials running:
+        number, params = sampler.ask()
+        submit run_trial(number, params, settings) to the executor
+    as each trial finishes (in any order):
+        append its record to the results file (flushed), tell the sampler, print one line
+
+Trials run in a ``concurrent.futures.ProcessPoolExecutor`` of ``workers`` processes (started with
+``spawn``, so each worker is a fresh interpreter that shares no BLAS threads or locks with its
+parent), each worker training with one BLAS thread; ``workers=1`` trains in this process with no
+pool. Only the parameters go to a worker and only the record comes back, since each trial loads its
+own data: the pattern of Salimans et al. (2017), who send seeds and scores, not weights.
+
+A trial that diverges comes back as a ``failed`` record and the search goes on. Any other error in a
+trial (a bug, running out of memory) stops the search: the trials still running are let finish and
+recorded, then the error is raised. Either way nothing already recorded is lost, and running the
+same search again resumes it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import TextIO
+
+from synaptica.search.report import format_value
+from synaptica.search.results import ResultsFile
+from synaptica.search.sampler import Sampler
+from synaptica.search.space import SearchSpace
+from synaptica.search.trial import run_trial, training_data
+
+
+class InProcessExecutor:
+    """The executor for ``workers=1``: ``submit`` runs the function at once, in this process."""
+
+    def submit(self, fn, *args) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except Exception as error:  # handed back through the future, as a process pool does
+            future.set_exception(error)
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        pass
+
+
+def run_search(space: SearchSpace, sampler: Sampler, results: ResultsFile, *, trials: int | None,
+               workers: int = 1, out: TextIO | None = None) -> list[dict]:
+    """Run trials until ``results`` holds ``trials`` of them (or the sampler runs out); return every record.
+
+    Args:
+        space: what to search.
+        sampler: proposes the trials (:func:`synaptica.search.sampler.make_sampler`).
+        results: the results file; the trials it already holds count towards ``trials``.
+        trials: how many trials the file should hold when the search ends; None for every trial the
+            sampler can propose (the whole grid).
+        workers: trials run at once (processes); 1 runs them one after another in this process.
+        out: where the one-line progress reports go (default: standard output).
+
+    Raises:
+        ValueError: the results file holds trials this sampler would not have proposed, or
+            ``trials`` is None for a sampler with no end.
+        DataError: the dataset cannot be loaded, or holds fewer examples than the space asks for.
+        Exception: whatever a trial raised other than divergence, once the running trials are
+            recorded; a note names the trial.
+    """
+    out = sys.stdout if out is None else out
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    target = trials if trials is not None else sampler.size
+    if target is None:
+        raise ValueError(f"the {sampler.name} sampler has no end: give a number of trials")
+    if sampler.size is not None:
+        target = min(target, sampler.size)
+    if results.repair():
+        print(f"{results.path}: removed a last line left incomplete by an interrupted write", file=out)
+    records = results.read()
+    try:
+        sampler.resume(records)
+    except ValueError as error:
+        raise ValueError(f"{results.path}: {error}; give a new --results file to start afresh") from None
+    remaining = target - len(records)
+    if remaining <= 0:
+        print(f"{results.path} already holds {len(records)} trials: nothing to run", file=out, flush=True)
+        return records
+    if "dataset" not in space.parameters:
+        training_data(space.settings({}))  # a missing dataset or too few examples: stop before any trial
+    print(f"{sampler.name} search of {space.source}: {remaining} trials to run "
+          f"({len(records)} already in {results.path}), {workers} worker{'s' if workers > 1 else ''}",
+          file=out, flush=True)
+    executor = (InProcessExecutor() if workers == 1 else
+                ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")))
+    blas = "auto" if workers == 1 else 1  # two workers on two cores: one BLAS thread each
+    running: dict[Future, int] = {}
+    submitted, error = 0, None
+    try:
+        while True:
+            while error is None and len(running) < workers and submitted < remaining:
+                proposal = sampler.ask()
+                if proposal is None:
+                    remaining = submitted
+                    break
+                number, params = proposal
+                running[executor.submit(run_trial, number, params, space.settings(params), blas)] = number
+                submitted += 1
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                number = running.pop(future)
+                if future.exception() is not None:
+                    # not a result, so not recorded (a resumed search runs the trial again), but a
+                    # shared Bayesian study must not keep it as running for ever
+                    sampler.tell(number, {"trial": number, "status": "error", "params": {},
+                                          "reason": repr(future.exception())})
+                    if error is None:  # the first error is the one raised; the others had the same fate
+                        error = future.exception()
+                        error.add_note(f"(raised by trial {number}; the finished trials are in {results.path})")
+                    continue
+                record = future.result()
+                results.append(record)
+                sampler.tell(number, record)
+                records.append(record)
+                print(_progress_line(record), file=out, flush=True)
+    finally:
+        executor.shutdown(wait=error is None, cancel_futures=True)
+    if error is not None:
+        raise error
+    return records
+
+
+def _progress_line(record: dict) -> str:
+    params = ", ".join(f"{name}={format_value(value)}" for name, value in record["params"].items())
+    if record["status"] == "ok":
+        outcome = f"validation accuracy {record['validation_accuracy']:.4f}"
+    else:
+        outcome = f"{record['status']}: {record['reason']}"
+    return f"trial {record['trial']} ({params}): {outcome} ({record['seconds']:.1f} s)"

@@ -1,0 +1,152 @@
+"""Callbacks for :func:`~synaptica.train.fit`: learning-rate schedules by epoch, and how to stop.
+
+A callback is any function ``callback(epoch, history, model)``; ``fit`` calls it after each epoch,
+once that epoch's validation accuracy is in ``history``. A callback stops training by raising
+:class:`StopTraining` with the reason: ``fit`` lets every callback see the finished epoch, keeps the
+best weights as usual, writes the reason into ``history.stop_reason`` and returns normally.
+
+An exception rather than a return value, because a stop is then impossible to trigger by accident
+(a ``lambda`` that happens to return something truthy), and it carries its reason with it.
+
+The classes here change an optimizer's ``learning_rate`` between epochs; step-by-step schedules
+(a callable passed as the optimizer's ``learning_rate``) are in :mod:`synaptica.optim.schedules`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Callable
+
+from synaptica.nn.module import Module
+from synaptica.optim.base import Optimizer
+from synaptica.train.history import History
+
+
+class StopTraining(Exception):
+    """Raised by a callback to end :func:`~synaptica.train.fit` after the current epoch.
+
+    The message is the reason; ``fit`` records it in ``history.stop_reason``::
+
+        def stop_at_90_percent(epoch, history, model):
+            if history.validation_accuracy[-1] >= 0.90:
+                raise StopTraining(f"validation accuracy reached 0.90 at epoch {epoch}")
+    """
+
+
+def _numeric_learning_rate(owner: str, optimizer: Optimizer) -> float:
+    rate = optimizer.learning_rate
+    if not isinstance(rate, numbers.Real):
+        raise TypeError(f"{owner}: the optimizer's learning_rate is a step schedule ({rate!r}); give the "
+                        "optimizer a number and let the callback change it between epochs")
+    return float(rate)
+
+
+class EpochSchedule:
+    """Set ``optimizer.learning_rate = schedule(epoch)`` before every epoch.
+
+    ``schedule`` is any function ``epoch -> η``, for example those of :mod:`synaptica.optim.schedules`
+    read in epochs instead of steps::
+
+        optimizer = SGD(model.parameters(), learning_rate=0.1)
+        halve_every_10 = EpochSchedule(optimizer, step_decay(0.1, drop=0.5, every=10))
+        fit(model, rule, train, epochs=40, batch_size=10, callbacks=[halve_every_10])
+
+    η for epoch 0 is set when the callback is made; after epoch e it sets η for epoch e + 1. The
+    values used are listed in ``learning_rates`` (one per epoch begun). A schedule that reaches
+    η = 0 (a cosine schedule at its end) has nothing left to teach: the callback then raises
+    :class:`StopTraining`, so a schedule one epoch shorter than the run ends it cleanly.
+    """
+
+    def __init__(self, optimizer: Optimizer, schedule: Callable[[int], float]):
+        if not callable(schedule):
+            raise TypeError(f"EpochSchedule: schedule must be a callable epoch -> learning rate, got {schedule!r}")
+        _numeric_learning_rate("EpochSchedule", optimizer)
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.learning_rates: list[float] = []
+        self._set(0)
+
+    def _set(self, epoch: int) -> None:
+        rate = float(self.schedule(epoch))
+        if rate == 0 and epoch > 0:
+            raise StopTraining(f"the learning-rate schedule reached 0 at epoch {epoch}")
+        if not (math.isfinite(rate) and rate > 0):
+            raise ValueError(f"EpochSchedule: the schedule gave learning rate {rate} for epoch {epoch}; "
+                             "it must be a finite number > 0")
+        self.optimizer.learning_rate = rate
+        self.learning_rates.append(rate)
+
+    def __call__(self, epoch: int, history: History, model: Module) -> None:
+        self._set(epoch + 1)
+
+    def __repr__(self) -> str:
+        return f"EpochSchedule({self.schedule!r})"
+
+
+class HalveOnPlateau:
+    """Nielsen's learning-rate schedule, driven by validation accuracy.
+
+    Hold η constant while the validation accuracy improves. When it has not improved on its best for
+    ``patience`` epochs in a row (Nielsen's "no-improvement-in-n" rule, n = 10 in the book), multiply η
+    by ``factor`` (½) and start counting again. When η has fallen to ``stop_fraction`` (1/128) of its
+    first value η₀, stop training::
+
+        after each epoch e with validation accuracy aₑ:
+            if aₑ > best:  best ← aₑ,  waited ← 0
+            else:          waited ← waited + 1
+            if waited = n: η ← η · factor,  waited ← 0
+                           if η ≤ η₀ · stop_fraction:  stop
+
+    The best accuracy is kept across halvings, so a smaller η must beat the best of the larger ones.
+    With the defaults training ends after the seventh halving (η₀/2⁷ = η₀/128).
+
+    Attributes:
+        halvings: ``(epoch, new η)`` for every change, in order; the new η applies from epoch + 1.
+        initial_learning_rate: η₀, read from the optimizer when the callback is made.
+
+    Reference: Nielsen, Neural Networks and Deep Learning, ch. 3, "How to choose a neural network's
+    hyper-parameters?", learning rate schedule (and its exercise: halve η on each no-improvement-in-10,
+    terminate at η₀/128).
+    """
+
+    def __init__(self, optimizer: Optimizer, patience: int = 10, factor: float = 0.5,
+                 stop_fraction: float = 1 / 128):
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"HalveOnPlateau: patience must be an integer >= 1, got {patience!r}")
+        if not 0 < factor < 1:
+            raise ValueError(f"HalveOnPlateau: factor must be in (0, 1), got {factor}")
+        if not 0 < stop_fraction < 1:
+            raise ValueError(f"HalveOnPlateau: stop_fraction must be in (0, 1), got {stop_fraction}")
+        self.optimizer = optimizer
+        self.patience = patience
+        self.factor = float(factor)
+        self.stop_fraction = float(stop_fraction)
+        self.initial_learning_rate = _numeric_learning_rate("HalveOnPlateau", optimizer)
+        self.halvings: list[tuple[int, float]] = []
+        self.best = -math.inf
+        self.waited = 0
+
+    def __call__(self, epoch: int, history: History, model: Module) -> None:
+        if not history.validation_accuracy:
+            raise ValueError("HalveOnPlateau follows validation accuracy: pass fit(..., validation=(x, y))")
+        accuracy = history.validation_accuracy[-1]
+        if accuracy > self.best:
+            self.best, self.waited = accuracy, 0
+            return
+        self.waited += 1
+        if self.waited < self.patience:
+            return
+        self.waited = 0
+        rate = float(self.optimizer.learning_rate) * self.factor
+        self.optimizer.learning_rate = rate
+        self.halvings.append((epoch, rate))
+        # a relative tolerance, so that a factor such as 0.1 still stops where it should after rounding
+        if rate <= self.initial_learning_rate * self.stop_fraction * (1 + 1e-9):
+            raise StopTraining(f"the learning rate fell to {rate:g} = η₀/{self.initial_learning_rate / rate:g} "
+                               f"after {len(self.halvings)} reductions without validation gains "
+                               f"(best accuracy {self.best:.4f})")
+
+    def __repr__(self) -> str:
+        return (f"HalveOnPlateau(patience={self.patience}, factor={self.factor:g}, "
+                f"stop_fraction={self.stop_fraction:g})")

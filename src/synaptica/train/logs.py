@@ -1,0 +1,120 @@
+"""Per-epoch logs of a run, written as training goes: CSV for spreadsheets, JSON lines for programs.
+
+Both writers are :func:`~synaptica.train.fit` callbacks. Each writes its header (CSV) or nothing
+(JSON lines) when it is made, then **appends one row after every epoch and closes the file again**,
+so a run that crashes or is stopped with Ctrl-C leaves every finished epoch on disk, and the file
+can be read (or plotted) while training is still going::
+
+    log = CsvLog("runs/net/history.csv", optimizer)
+    fit(net, rule, train, epochs=30, batch_size=10, validation=valid, callbacks=[log])
+
+One row per epoch, the columns of :data:`COLUMNS`:
+
+    epoch, train_cost, train_accuracy, validation_cost, validation_accuracy, learning_rate, seconds
+
+``train_*`` are the means over the epoch's mini-batches, ``validation_*`` the held-out measurement
+after the epoch (empty when ``fit`` had no validation set), ``learning_rate`` the η of the epoch's
+last step (empty without an optimizer), ``seconds`` the epoch's wall time. A missing or non-finite
+value is an empty CSV cell and ``null`` in JSON (JSON has no NaN).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from pathlib import Path
+
+from synaptica.nn.module import Module
+from synaptica.optim.base import Optimizer
+from synaptica.train.history import History
+
+COLUMNS = ("epoch", "train_cost", "train_accuracy", "validation_cost", "validation_accuracy",
+           "learning_rate", "seconds")
+
+
+def epoch_row(history: History, index: int = -1, optimizer: Optimizer | None = None) -> dict:
+    """The log row of one finished epoch (the last by default), with ``None`` for what is unknown.
+
+    ``optimizer`` supplies the learning rate: its ``current_learning_rate``, the η of the last step
+    taken, which is the epoch's own η even when a schedule callback has already set the next one.
+    """
+
+    def value(series: list[float]) -> float | None:
+        if not series:
+            return None
+        number = float(series[index])
+        return number if math.isfinite(number) else None
+
+    return {
+        "epoch": int(history.epochs[index]),
+        "train_cost": value(history.train_cost),
+        "train_accuracy": value(history.train_accuracy),
+        "validation_cost": value(history.validation_cost),
+        "validation_accuracy": value(history.validation_accuracy),
+        "learning_rate": float(optimizer.current_learning_rate) if optimizer is not None else None,
+        "seconds": value(history.seconds),
+    }
+
+
+class _EpochLog:
+    """What both writers share: the path, the optimizer, and append-then-close after each epoch."""
+
+    def __init__(self, path: str | os.PathLike[str], optimizer: Optimizer | None = None):
+        self.path = Path(path)
+        self.optimizer = optimizer
+        if not self.path.parent.is_dir():
+            raise FileNotFoundError(f"{type(self).__name__}: the directory {str(self.path.parent)!r} of the "
+                                    f"log file {str(self.path)!r} does not exist")
+        with open(self.path, "w", encoding="utf-8", newline="") as f:
+            self._start(f)
+
+    def __call__(self, epoch: int, history: History, model: Module) -> None:
+        row = epoch_row(history, -1, self.optimizer)
+        with open(self.path, "a", encoding="utf-8", newline="") as f:
+            self._append(f, row)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def _start(self, f) -> None:
+        """Write what comes before the first row (nothing by default)."""
+
+    def _append(self, f, row: dict) -> None:  # pragma: no cover - both writers override it
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.path)!r})"
+
+
+class CsvLog(_EpochLog):
+    """Append each epoch's row to a CSV file with a header line (see the module docstring)."""
+
+    def _start(self, f) -> None:
+        csv.writer(f).writerow(COLUMNS)
+
+    def _append(self, f, row: dict) -> None:
+        csv.writer(f).writerow(["" if row[c] is None else repr(row[c]) for c in COLUMNS])
+
+
+class JsonlLog(_EpochLog):
+    """Append each epoch's row to a JSON-lines file, one object per line (see the module docstring)."""
+
+    def _append(self, f, row: dict) -> None:
+        f.write(json.dumps(row, allow_nan=False) + "\n")
+
+
+def read_log(path: str | os.PathLike[str]) -> list[dict]:
+    """Read a log written by :class:`CsvLog` (``.csv``) or :class:`JsonlLog` back into rows.
+
+    Numbers come back as ``int`` (epoch) and ``float``; empty cells and ``null`` as ``None``.
+    """
+    path = Path(path)
+    with open(path, encoding="utf-8", newline="") as f:
+        if path.suffix == ".csv":
+            reader = csv.DictReader(f)
+            if tuple(reader.fieldnames or ()) != COLUMNS:
+                raise ValueError(f"{path}: expected the columns {list(COLUMNS)}, got {reader.fieldnames}")
+            return [{c: (None if row[c] == "" else int(row[c]) if c == "epoch" else float(row[c]))
+                     for c in COLUMNS} for row in reader]
+        return [json.loads(line) for line in f if line.strip()]
