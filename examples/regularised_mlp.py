@@ -46,7 +46,7 @@ from synaptica.train.callbacks import EpochSchedule
 
 #: the recipe; every value can be changed from the command line
 RECIPE = {"hidden": [1024, 512], "dropout": 0.2, "input_dropout": 0.0, "eta": 1e-3, "batch_size": 128,
-          "epochs": 30, "shift": 1}
+          "epochs": 50, "shift": 1}
 
 
 def build_network(sizes: list[int], dropout: float, input_dropout: float, rng: np.random.Generator) -> Sequential:
