@@ -9,7 +9,6 @@ import os
 import platform
 import statistics
 import sys
-from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,7 @@ from torch import nn
 
 from synaptica.data import load_dataset
 from synaptica.nn import Linear, ReLU, Sigmoid, Tanh
-from synaptica.train.blas import SMALL_BATCH, training_threads
+from synaptica.train.blas import SMALL_BATCH, blas_threads, training_threads
 
 #: torch's own default thread count, read before anything changes it
 TORCH_DEFAULT_THREADS = torch.get_num_threads()
@@ -67,22 +66,6 @@ def inference_threads(forced: int | None) -> tuple[int | None, int]:
     if forced is not None:
         return forced, forced
     return blas_threads_now(), TORCH_DEFAULT_THREADS
-
-
-@contextmanager
-def limit_blas(threads: int | None):
-    """Limit NumPy's BLAS to ``threads`` inside the block (None: leave it alone)."""
-    if threads is None:
-        yield
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        context = nullcontext()
-    else:
-        context = threadpool_limits(limits=threads, user_api="blas")
-    with context:
-        yield
 
 
 def environment() -> dict:
@@ -217,7 +200,7 @@ class TorchTrainer:
 def time_inference(runs: dict, threads: int | None, repeats: int, settle: float, clock=None) -> dict[str, list[float]]:
     """Seconds per call of each inference function in ``runs`` (name -> callable), taking turns.
 
-    Torch runs with ``inference_threads(threads)``'s count, BLAS under ``limit_blas(threads)``; each
+    Torch runs with ``inference_threads(threads)``'s count, BLAS under ``blas_threads(threads)``; each
     function is called once to warm up, then ``repeats`` times, with ``settle`` seconds of sleep
     before every call so the other library's idle threads go to sleep. ``clock``: time.perf_counter
     by default (wall time), or time.process_time (CPU seconds, for a shared machine).
@@ -230,7 +213,7 @@ def time_inference(runs: dict, threads: int | None, repeats: int, settle: float,
     previous = torch.get_num_threads()
     torch.set_num_threads(torch_threads)
     try:
-        with limit_blas(threads):
+        with blas_threads(threads):
             for run in runs.values():
                 run()  # warm-up
             for _ in range(repeats):

@@ -105,7 +105,7 @@ class NumpyTrainer:
     def epoch(self) -> float:
         weights, biases, batch_size, eta = self.weights, self.biases, self.batch_size, self.eta
         depth, n = len(weights), len(self.x)
-        with common.limit_blas(self.threads):
+        with common.blas_threads(self.threads):
             started = time.perf_counter()
             order = self.rng.permutation(n)
             xs, ts = self.x[order], self.one_hot[order]

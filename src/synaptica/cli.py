@@ -182,12 +182,11 @@ def _build_model(args: argparse.Namespace, train, cost, rng):
         if train.image_shape is None or len(train.image_shape) != 3:
             raise DataError(f"--model cnn needs image data (channels, rows, columns); {args.data} has none")
         model = cnn(train.image_shape, train.n_classes, rng=rng)
-        penalty = [L2(args.lmbda, len(train.x))] if args.lmbda > 0 else []
-        return model, Adam(model.parameters(), args.eta, regularizers=penalty)
-    sizes = [train.x.shape[1], *args.hidden, train.n_classes]
-    model = mlp(sizes, args.activation, output_activation=None if cost.takes_logits else "sigmoid",
-                init=args.init, rng=rng, dropout=args.dropout)
-    if args.optimizer == "adam":
+    else:
+        sizes = [train.x.shape[1], *args.hidden, train.n_classes]
+        model = mlp(sizes, args.activation, output_activation=None if cost.takes_logits else "sigmoid",
+                    init=args.init, rng=rng, dropout=args.dropout)
+    if args.model == "cnn" or args.optimizer == "adam":
         penalty = [L2(args.lmbda, len(train.x))] if args.lmbda > 0 else []
         return model, Adam(model.parameters(), args.eta, regularizers=penalty)
     return model, SGD(model.parameters(), args.eta, l2=args.lmbda, n_examples=len(train.x))
