@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from synaptica.nn import Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sigmoid, Unflatten
+from synaptica.train.fit import BLOCK_EXAMPLES
 
 TORCH_ACTIVATIONS = {ReLU: nn.ReLU, Sigmoid: nn.Sigmoid}
 
@@ -71,32 +72,46 @@ def train_twin(recipe, splits, train, seed: int, epochs: int, verbose: bool) -> 
     """One network of the recipe, trained in PyTorch as ``fit`` trains synaptica's; (model, seconds)."""
     import network3  # examples/network3.py, on sys.path when it imports this module
 
-    x, y = train
     twin = torch_twin(network3.network(recipe, splits.train.image_shape, splits.train.n_classes, seed))
     weights = [p for name, p in twin.named_parameters() if name.endswith("weight")]
     biases = [p for name, p in twin.named_parameters() if name.endswith("bias")]
     # Nielsen's L2: w ← w − η(∂C₀/∂w + (λ/n) w) on weights only
-    optimizer = torch.optim.SGD([{"params": weights, "weight_decay": recipe.lmbda / len(x)},
+    optimizer = torch.optim.SGD([{"params": weights, "weight_decay": recipe.lmbda / len(train[0])},
                                  {"params": biases, "weight_decay": 0.0}], lr=recipe.eta)
-    augment = network3.augmentation(recipe, splits.train.image_shape)
-    generator = np.random.default_rng(seed)
+    return train_torch(twin, optimizer, splits, train, generator=np.random.default_rng(seed), seed=seed,
+                       epochs=epochs, batch_size=network3.BATCH_SIZE,
+                       augment=network3.augmentation(recipe, splits.train.image_shape), verbose=verbose)
+
+
+def train_torch(twin: nn.Module, optimizer, splits, train, *, generator: np.random.Generator, seed: int,
+                epochs: int, batch_size: int, augment=None, learning_rates=None,
+                verbose: bool = True) -> tuple[nn.Module, float]:
+    """Train ``twin`` as ``fit(..., restore_best=True)`` trains a synaptica network; (model, seconds).
+
+    Each epoch shuffles with ``generator`` and distorts blocks of whole mini-batches with ``augment``
+    exactly as ``fit`` does; ``learning_rates`` (one per epoch, as ``EpochSchedule`` sets them) sets
+    the optimizer's rate before each epoch; the weights of the best validation epoch are kept.
+    """
+    x, y = train
     torch.manual_seed(seed)
-    batch = network3.BATCH_SIZE
-    block = batch * max(1, 1024 // batch)  # fit's augmentation block
+    block = batch_size * max(1, BLOCK_EXAMPLES // batch_size)  # fit's blocks of mini-batches
     best, best_state = -1.0, None
     started = time.perf_counter()
     twin.train()
     for epoch in range(epochs):
+        if learning_rates is not None:
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rates[epoch]
         order = generator.permutation(len(x))
-        for start in range(0, len(x), batch):
-            rows = order[start:start + batch]
+        for start in range(0, len(x), batch_size):
+            rows = order[start:start + batch_size]
             if augment is None:
                 inputs = x[rows]
             else:
                 at = start % block
                 if at == 0:
                     distorted = augment(x[order[start:start + block]], generator)
-                inputs = distorted[at:at + batch]
+                inputs = distorted[at:at + batch_size]
             loss = F.cross_entropy(twin(torch.from_numpy(inputs)), torch.from_numpy(y[rows].astype(np.int64)))
             optimizer.zero_grad()
             loss.backward()

@@ -23,9 +23,8 @@ from synaptica.io import load_model, save_model
 from synaptica.losses import COSTS, get_cost
 from synaptica.nn import ACTIVATIONS, INITIALISERS, mlp
 from synaptica.nn.cnn import cnn
-from synaptica.optim import SGD, Adam
-from synaptica.optim.regularizers import L2
-from synaptica.rules import RULES, DampedNewton
+from synaptica.optim import OPTIMIZERS, make_optimizer
+from synaptica.rules import RULES, make_rule
 from synaptica.train import confusion_matrix, evaluate, fit, predict
 from synaptica.train.run_logs import SPEED_BATCH, RunLogs
 
@@ -71,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_argument(train)
     train.add_argument("--model", choices=MODELS, default="mlp",
                        help="mlp: the fully connected network set by --hidden, --activation, --init, trained "
-                            "by SGD; cnn: the default convolutional network (synaptica.nn.cnn), trained by "
-                            "Adam (ignores --hidden, --activation and --init)")
+                            "by SGD by default; cnn: the default convolutional network (synaptica.nn.cnn), "
+                            "trained by Adam by default (ignores --hidden, --activation and --init)")
     train.add_argument("--hidden", type=_positive_ints, default=_positive_ints(DEFAULTS["hidden"]),
                        metavar="SIZES", help="hidden layer sizes, comma-separated (e.g. 30 or 256,128); "
                        "input and output sizes come from the data")
@@ -94,9 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "with --model cnn)")
     train.add_argument("--epochs", type=int, default=argparse.SUPPRESS,
                        help=f"number of epochs (default: {DEFAULTS['epochs']}; {CNN_DEFAULTS['epochs']} with --model cnn)")
-    train.add_argument("--optimizer", choices=["sgd", "adam"], default=None,
-                       help="mlp: sgd (with L2 λ as Nielsen's weight shrink) or adam (L2 λ as a penalty; give "
-                            "it a small --eta such as 0.001) (default: sgd; --model cnn always uses adam)")
+    train.add_argument("--optimizer", choices=list(OPTIMIZERS), default=None,
+                       help="how gradients become updates: sgd takes L2 λ as Nielsen's weight shrink; the "
+                            "adaptive ones (adam, adamw, rmsprop, adagrad) take λ as a penalty on the gradient "
+                            "and want a small --eta such as 0.001 (default: sgd; adam with --model cnn)")
     train.add_argument("--dropout", type=float, default=0.0, metavar="P",
                        help="mlp: drop each hidden unit with probability P while training (0: no dropout)")
     train.add_argument("--augment", choices=["none", "shift"], default="none",
@@ -175,7 +175,7 @@ def _model_defaults(args: argparse.Namespace) -> None:
 
 
 def _build_model(args: argparse.Namespace, train, cost, rng):
-    """The network and its optimizer: ``mlp`` with SGD, or ``cnn`` with Adam (L2 as a penalty if λ > 0)."""
+    """The network and its optimizer (``--optimizer``, else SGD for ``mlp`` and Adam for ``cnn``)."""
     if args.model == "cnn":
         if not cost.takes_logits:
             raise ValueError(f"--model cnn outputs logits: use --cost log-likelihood or cross-entropy, not {args.cost}")
@@ -186,10 +186,8 @@ def _build_model(args: argparse.Namespace, train, cost, rng):
         sizes = [train.x.shape[1], *args.hidden, train.n_classes]
         model = mlp(sizes, args.activation, output_activation=None if cost.takes_logits else "sigmoid",
                     init=args.init, rng=rng, dropout=args.dropout)
-    if args.model == "cnn" or args.optimizer == "adam":
-        penalty = [L2(args.lmbda, len(train.x))] if args.lmbda > 0 else []
-        return model, Adam(model.parameters(), args.eta, regularizers=penalty)
-    return model, SGD(model.parameters(), args.eta, l2=args.lmbda, n_examples=len(train.x))
+    name = args.optimizer or ("adam" if args.model == "cnn" else "sgd")
+    return model, make_optimizer(name, model.parameters(), args.eta, lmbda=args.lmbda, n_examples=len(train.x))
 
 
 def _schedule(args: argparse.Namespace, optimizer) -> list:
@@ -220,7 +218,7 @@ def _train(args: argparse.Namespace) -> int:
     cost = get_cost(args.cost)
     rng = np.random.default_rng(args.seed)
     model, optimizer = _build_model(args, train, cost, rng)
-    rule = DampedNewton(cost) if RULES[args.rule] is DampedNewton else RULES[args.rule](cost, optimizer)
+    rule = make_rule(args.rule, cost, optimizer)
     held_out = validation if validation is not None else test
     if not args.quiet:
         print(f"{args.data}: {len(train.x)} training, {len(held_out.x)} validation, {len(test.x)} test examples")

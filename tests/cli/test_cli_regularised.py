@@ -66,3 +66,12 @@ def test_the_command_line_recipe_is_the_example_recipe(fashion, tmp_path):
     assert len(epoch_lines[0]) == 2 and epoch_lines[0] == epoch_lines[1], epoch_lines
     accuracies = [re.search(r"Test accuracy: ([0-9.]+)", run.stdout).group(1) for run in (cli, example)]
     assert accuracies[0] == accuracies[1], accuracies
+
+
+def test_every_optimizer_by_name_trains(tmp_path, subset_dir):
+    """--optimizer takes any of the library's optimizers; λ becomes their L2 penalty."""
+    result = run_python([*CLI, "train", "--data", str(subset_dir), "--hidden", "32", "--optimizer", "rmsprop",
+                         "--eta", "0.001", "--lmbda", "1", "--epochs", "1", "--log-dir", str(tmp_path / "runs")])
+    assert result.returncode == 0, result.stderr
+    assert "RMSProp" in result.stdout
+    assert float(re.search(r"Test accuracy: ([0-9.]+)", result.stdout).group(1)) > 0.5, result.stdout

@@ -7,6 +7,8 @@ from synaptica.optim.adagrad import Adagrad as Adagrad
 from synaptica.optim.adam import Adam as Adam
 from synaptica.optim.adamw import AdamW as AdamW
 from synaptica.optim.base import Optimizer as Optimizer
+from synaptica.optim.by_name import OPTIMIZERS as OPTIMIZERS
+from synaptica.optim.by_name import make_optimizer as make_optimizer
 from synaptica.optim.regularizers import L1 as L1
 from synaptica.optim.regularizers import L2 as L2
 from synaptica.optim.regularizers import ClipGradNorm as ClipGradNorm

@@ -7,3 +7,13 @@ from synaptica.rules.feedback_alignment import FeedbackAlignment as FeedbackAlig
 from synaptica.rules.newton import DampedNewton as DampedNewton
 
 RULES = {"backprop": Backprop, "feedback-alignment": FeedbackAlignment, "damped-newton": DampedNewton}
+
+
+def make_rule(name: str, cost, optimizer):
+    """The learning rule called ``name`` (a key of :data:`RULES`) with its cost and optimizer.
+    Damped Newton takes its own steps from the Hessian and uses no optimizer."""
+    if name not in RULES:
+        raise ValueError(f"unknown learning rule {name!r}; choose from {sorted(RULES)}")
+    if RULES[name] is DampedNewton:
+        return DampedNewton(cost)
+    return RULES[name](cost, optimizer)

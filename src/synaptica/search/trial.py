@@ -27,8 +27,8 @@ from synaptica.data import load_dataset
 from synaptica.errors import DataError, NonFiniteError
 from synaptica.losses import get_cost
 from synaptica.nn import mlp
-from synaptica.optim import SGD, Adagrad, Adam, AdamW, RMSProp
-from synaptica.rules import RULES
+from synaptica.optim import make_optimizer
+from synaptica.rules import make_rule
 from synaptica.train import fit
 
 
@@ -51,8 +51,9 @@ def run_trial(number: int, params: dict, settings: dict, blas: int | str | None 
     sizes = [train[0].shape[1], *settings["hidden"], n_classes]
     model = mlp(sizes, settings["activation"], output_activation=None if cost.takes_logits else "sigmoid",
                 init=settings["init"], rng=rng)
-    optimizer = make_optimizer(settings, model.parameters(), len(train[0]))
-    rule = RULES[settings["rule"]](cost, optimizer)
+    optimizer = make_optimizer(settings["optimizer"], model.parameters(), settings["eta"], lmbda=settings["lmbda"],
+                               n_examples=len(train[0]), momentum=settings["momentum"])
+    rule = make_rule(settings["rule"], cost, optimizer)
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             history = fit(model, rule, train, epochs=settings["epochs"], batch_size=settings["batch_size"],
@@ -82,15 +83,6 @@ def training_data(settings: dict) -> tuple[tuple[np.ndarray, np.ndarray], tuple[
                             f"{len(split.x)} examples")
         parts.append((split.x[:limit], split.y[:limit]))
     return parts[0], parts[1], splits.train.n_classes
-
-
-def make_optimizer(settings: dict, params, n_examples: int):
-    """The optimizer named by ``settings["optimizer"]`` with learning rate ``eta``; SGD also takes
-    Nielsen's L2 ``lmbda`` (weights shrink by 1 − ηλ/n each step) and ``momentum``."""
-    eta, name = settings["eta"], settings["optimizer"]
-    if name == "sgd":
-        return SGD(params, eta, l2=settings["lmbda"], n_examples=n_examples, momentum=settings["momentum"])
-    return {"adam": Adam, "adamw": AdamW, "rmsprop": RMSProp, "adagrad": Adagrad}[name](params, eta)
 
 
 def _finite_or_none(value: float) -> float | None:

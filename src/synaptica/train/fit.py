@@ -32,6 +32,10 @@ from synaptica.train.progress import progress_bar
 Callback = Callable[[int, History, Module], None]
 #: ``augment(x_batch, rng) -> x_batch``, e.g. :class:`synaptica.data.augment.Augment`
 Augmentation = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+#: Mini-batches are gathered from the shuffled order in blocks of about this many examples: one
+#: gather (and one call of ``augment``) per block instead of per mini-batch, since at batch size 10
+#: the cost of a call, not of the pixels, dominates. The batches are the same either way.
+BLOCK_EXAMPLES = 1024
 
 
 def fit(model: Module, rule: LearningRule, train: tuple[np.ndarray, np.ndarray], *,
@@ -58,8 +62,7 @@ def fit(model: Module, rule: LearningRule, train: tuple[np.ndarray, np.ndarray],
             (the other callbacks still see it); its message goes to ``history.stop_reason``.
         augment: distorts the training inputs as ``augment(x, rng)`` with this run's Generator, so each
             epoch sees freshly distorted images and the same seed gives the same run. It is called on
-            blocks of whole mini-batches (about 1,024 examples) in the shuffled order, since at
-            batch size 10 the cost of a call, not of the pixels, would dominate.
+            blocks of whole mini-batches (:data:`BLOCK_EXAMPLES`) in the shuffled order.
         out: where epoch lines go (default: standard output).
 
     Raises:
@@ -78,24 +81,23 @@ def fit(model: Module, rule: LearningRule, train: tuple[np.ndarray, np.ndarray],
     history = History()
     best, best_epoch, best_state, epochs_without_gain = -np.inf, -1, None, 0
     n = len(x_train)
-    augment_block = batch_size * max(1, 1024 // batch_size)
+    block = batch_size * max(1, BLOCK_EXAMPLES // batch_size)
     model.train()
     with blas_threads(training_threads(batch_size, blas)):
         for epoch in range(epochs):
             started = time.perf_counter()
-            order = generator.permutation(n)  # gather each batch by index: no copy of the whole set
+            order = generator.permutation(n)  # batches gathered by index: no copy of the whole set
             losses = np.empty((n + batch_size - 1) // batch_size)
             correct = 0
             batches = progress_bar(range(0, n, batch_size), f"Epoch {epoch}", progress, out)
             for b, start in enumerate(batches):
-                rows = order[start:start + batch_size]
-                if augment is None:
-                    batch = (x_train[rows], y_train[rows])
-                else:
-                    at = start % augment_block
-                    if at == 0:  # distort the next block of whole mini-batches in one call
-                        distorted = _augment_block(augment, x_train[order[start:start + augment_block]], generator)
-                    batch = (distorted[at:at + batch_size], y_train[rows])
+                at = start % block
+                if at == 0:  # gather (and distort) the next block of whole mini-batches in one call
+                    rows = order[start:start + block]
+                    x_block, y_block = x_train[rows], y_train[rows]
+                    if augment is not None:
+                        x_block = _augment_block(augment, x_block, generator)
+                batch = (x_block[at:at + batch_size], y_block[at:at + batch_size])
                 try:
                     metrics = rule.step(model, batch)
                 except NonFiniteError as error:
