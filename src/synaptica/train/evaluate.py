@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,15 +10,35 @@ import numpy as np
 from synaptica.losses import Cost
 from synaptica.nn.module import Module
 from synaptica.tensor import Tensor, no_grad
+from synaptica.train.blas import blas_threads, inference_workers
 
 
-def predict(model: Module, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """The model's outputs for inputs ``x``, computed in batches without recording."""
+def predict(model: Module, x: np.ndarray, batch_size: int = 1000, workers: int | str = "auto") -> np.ndarray:
+    """The model's outputs for inputs ``x``, computed in batches without recording.
+
+    Args:
+        batch_size: examples per forward pass.
+        workers: how many batches run at once, each in a thread of its own with one BLAS thread:
+            'auto' (one per usable core, see :func:`synaptica.train.blas.inference_workers`) or a
+            number (1: one batch after another). NumPy releases the GIL inside its loops and BLAS,
+            so the threads run in parallel. Every batch is computed exactly as it would be alone with
+            one BLAS thread, so the outputs do not depend on the number of workers.
+    """
+    starts = range(0, len(x), batch_size)
+    n_workers = inference_workers(len(starts), workers)
+
+    def forward(start: int) -> np.ndarray:
+        with no_grad():  # per thread: the recording switch is a context variable
+            return model(Tensor(x[start:start + batch_size])).data
+
     was_training = model.training
     model.eval()
     try:
-        with no_grad():
-            outputs = [model(Tensor(x[i:i + batch_size])).data for i in range(0, len(x), batch_size)]
+        if n_workers == 1:
+            outputs = [forward(start) for start in starts]
+        else:
+            with blas_threads(1), ThreadPoolExecutor(n_workers) as pool:
+                outputs = list(pool.map(forward, starts))
     finally:
         model.train(was_training)
     return np.concatenate(outputs) if outputs else np.empty((0,))
