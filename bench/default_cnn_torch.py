@@ -65,14 +65,13 @@ def main(argv=None) -> dict:
     torch.set_num_threads(1)
     splits = load_dataset(args.data)
     train = (splits.train.x[:args.limit], splits.train.y[:args.limit])
-    probabilities, seconds = [], []
+    probabilities, members, seconds = [], [], []
     for seed in args.seeds:
         twin, took = train_member(splits, train, seed, args.epochs, args.augment, not args.quiet)
         probabilities.append(_probabilities(twin, splits.test.x))
+        members.append(float((probabilities[-1].argmax(1) == splits.test.y).mean()))
         seconds.append(round(took, 1))
-        accuracy = float((probabilities[-1].argmax(1) == splits.test.y).mean())
-        print(f"PyTorch default CNN, seed {seed}: test accuracy {accuracy:.4f} ({took:.0f} s)", flush=True)
-    members = [float((p.argmax(1) == splits.test.y).mean()) for p in probabilities]
+        print(f"PyTorch default CNN, seed {seed}: test accuracy {members[-1]:.4f} ({took:.0f} s)", flush=True)
     ensemble = float((np.mean(probabilities, axis=0).argmax(1) == splits.test.y).mean())
     print(f"mean member: {np.mean(members):.4f}; ensemble of {len(members)} (average): test accuracy {ensemble:.4f}")
     record = {"library": "pytorch", "recipe": "default-cnn", "augment": args.augment, "epochs": args.epochs,

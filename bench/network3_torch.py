@@ -104,15 +104,14 @@ def train_torch(twin: nn.Module, optimizer, splits, train, *, generator: np.rand
                 group["lr"] = learning_rates[epoch]
         order = generator.permutation(len(x))
         for start in range(0, len(x), batch_size):
-            rows = order[start:start + batch_size]
-            if augment is None:
-                inputs = x[rows]
-            else:
-                at = start % block
-                if at == 0:
-                    distorted = augment(x[order[start:start + block]], generator)
-                inputs = distorted[at:at + batch_size]
-            loss = F.cross_entropy(twin(torch.from_numpy(inputs)), torch.from_numpy(y[rows].astype(np.int64)))
+            at = start % block
+            if at == 0:  # as fit: gather (and distort) a block of whole mini-batches at once
+                rows = order[start:start + block]
+                x_block, y_block = x[rows], y[rows].astype(np.int64)
+                if augment is not None:
+                    x_block = augment(x_block, generator)
+            inputs, labels = x_block[at:at + batch_size], y_block[at:at + batch_size]
+            loss = F.cross_entropy(twin(torch.from_numpy(inputs)), torch.from_numpy(labels))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -20,10 +20,11 @@ from typing import Callable
 from synaptica.cli import DEFAULTS
 from synaptica.losses import COSTS
 from synaptica.nn import ACTIVATIONS, INITIALISERS
+from synaptica.optim import OPTIMIZERS as OPTIMIZER_CLASSES
 
 #: The optimizers a trial can use; ``eta`` is their learning rate. ``lmbda`` (Nielsen's L2) and
 #: ``momentum`` belong to SGD only.
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+OPTIMIZERS = tuple(OPTIMIZER_CLASSES)
 #: The learning rules a trial can use (both train with an optimizer and a learning rate).
 SEARCH_RULES = ("backprop", "feedback-alignment")
 

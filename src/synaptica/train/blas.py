@@ -30,18 +30,23 @@ SMALL_BATCH = 64
 FEW_CORES = 2
 
 
+def _threadpool_limits():
+    """threadpoolctl's ``threadpool_limits``, or None when the optional package is missing."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return threadpool_limits
+
+
 @contextmanager
 def blas_threads(threads: int | None) -> Iterator[None]:
     """Limit BLAS to ``threads`` threads inside the block (None: leave it as it is)."""
     if threads is None:
         yield
         return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional dependency
-        context = nullcontext()
-    else:
-        context = threadpool_limits(limits=threads, user_api="blas")
+    threadpool_limits = _threadpool_limits()
+    context = nullcontext() if threadpool_limits is None else threadpool_limits(limits=threads, user_api="blas")
     with context:
         yield
 
@@ -62,20 +67,12 @@ def training_threads(batch_size: int, requested: int | str | None = "auto") -> i
     return requested
 
 
-def _can_pin_blas() -> bool:
-    try:
-        import threadpoolctl  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def inference_workers(n_batches: int, requested: int | str = "auto") -> int:
     """How many batches :func:`~synaptica.train.predict` runs at once: 'auto' gives one per usable
     core (at most one per batch), or 1 when ``threadpoolctl`` is missing, since without it each
     thread's BLAS would start threads of its own and oversubscribe the cores; a number is taken as given."""
     if requested == "auto":
-        return max(1, min(usable_cores(), n_batches)) if _can_pin_blas() else 1
+        return max(1, min(usable_cores(), n_batches)) if _threadpool_limits() is not None else 1
     if isinstance(requested, bool) or not isinstance(requested, int) or requested < 1:
         raise ValueError(f"workers must be 'auto' or an integer >= 1, got {requested!r}")
     return requested
