@@ -158,7 +158,7 @@ class Tensor:
                     f"backward() without a gradient needs a scalar, got shape {self.shape}; "
                     "pass grad= of the same shape, or reduce with .sum() / .mean() first."
                 )
-            grad = np.ones(self.data.shape, self.data.dtype)
+            grad = np.array(1, self.data.dtype).reshape(self.data.shape)
         else:
             grad = np.asarray(grad, dtype=self.dtype)
             if grad.shape != self.shape:

@@ -37,6 +37,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from synaptica import ops
+from synaptica.ops.linalg import times_transposed
 from synaptica.tensor import Tensor
 
 if str(Path(__file__).resolve().parent) not in sys.path:  # pytest's default import mode adds it already
@@ -782,6 +783,7 @@ LARGE_CASES = [
     ("matmul_batched_broadcast", ((5, 1, 7, 9), (4, 9, 7)), {}),
     ("matmul_1d_batched", ((30,), (3, 30, 9)), {}),
     ("linear", ((64, 20), (10, 20), (10,)), {}),
+    ("linear", ((10, 60), (40, 60), (40,)), {}),  # few rows, more outputs: computed as (W xᵀ)ᵀ
     ("sum", ((7, 7, 7, 7),), {"axis": (1, -1), "keepdims": True}),
     ("mean", ((7, 7, 7, 7),), {"axis": 2, "keepdims": False}),
     ("max", ((7, 7, 7, 7),), {"axis": -1, "keepdims": False}),
@@ -833,6 +835,18 @@ def test_max_ties_share_the_gradient_like_torch_amax():
         (twin_out * torch.as_tensor(weights)).sum().backward()
         np.testing.assert_array_equal(out.data, twin_out.detach().numpy())
         np.testing.assert_allclose(t.grad, twin.grad.numpy(), rtol=1e-12, err_msg=f"axis={axis}")
+
+
+@pytest.mark.parametrize("rows, n_out", [(10, 100), (10, 10), (64, 100), (1, 30)])
+def test_times_transposed_is_x_times_w_transposed_in_either_orientation(rows, n_out):
+    # (10, 100) and (1, 30) take the (W xᵀ)ᵀ branch; the result is column-major there, and a second
+    # layer fed with it must give what the row-major product gives
+    rng = np.random.default_rng(0)
+    x, w1, w2 = rng.standard_normal((rows, 50)), rng.standard_normal((n_out, 50)), rng.standard_normal((7, n_out))
+    hidden = times_transposed(x, w1)
+    np.testing.assert_allclose(hidden, x @ w1.T, rtol=1e-12, atol=1e-12)
+    assert hidden.shape == (rows, n_out)
+    np.testing.assert_allclose(times_transposed(hidden, w2), (x @ w1.T) @ w2.T, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("bias", [True, False])

@@ -41,9 +41,10 @@ class Linear(Module):
         self.feedback: np.ndarray | None = None
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim != 2 or x.shape[1] != self.in_features:
-            hint = "Flatten the images first (x.reshape(len(x), -1))." if x.ndim > 2 else None
-            raise ShapeError(shape_message(repr(self), x.shape, f"(batch, {self.in_features})", hint))
+        shape = x.data.shape
+        if len(shape) != 2 or shape[1] != self.in_features:
+            hint = "Flatten the images first (x.reshape(len(x), -1))." if len(shape) > 2 else None
+            raise ShapeError(shape_message(repr(self), shape, f"(batch, {self.in_features})", hint))
         return ops.linear(x, self.weight, self.bias, self.feedback)
 
     def config(self) -> dict:

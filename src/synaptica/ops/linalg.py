@@ -11,6 +11,25 @@ import numpy as np
 from synaptica.ops._broadcast import unbroadcast
 from synaptica.tensor import Tensor
 
+#: Up to this many rows, ``a Wᵀ`` is computed as ``(W aᵀ)ᵀ`` when W has more rows than a (see
+#: :func:`times_transposed`).
+FEW_ROWS = 16
+
+
+def times_transposed(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """a Wᵀ for a batch of rows a (m, in) and a weight matrix W (out, in).
+
+    The product is the same either way, but OpenBLAS's kernels tile the larger operand better when
+    it comes first: for a few rows (m ≤ 16) and more outputs than rows, ``(W aᵀ)ᵀ`` takes 15–40 %
+    less time than ``a Wᵀ`` (at batch 10, 784 → 100: 38 against 50 µs on one core;
+    docs/performance.md). The result is then a column-major view, which NumPy's element-wise ops
+    and the next product accept as it is.
+    """
+    rows = len(a)
+    if rows <= FEW_ROWS and w.shape[0] > rows:
+        return (w @ a.T).T
+    return a @ w.T
+
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """a @ b with NumPy's rules (1-D operands, stacked matrices broadcast).
@@ -57,7 +76,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, feedback: np.n
     Nature Communications 7, 2016.
     """
     w = weight.data
-    z = x.data @ w.T
+    z = times_transposed(x.data, w)
     if bias is not None:
         z += bias.data
     backward_matrix = w if feedback is None else feedback
@@ -67,7 +86,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, feedback: np.n
         grad_w = grad_z.T @ x.data if weight.requires_grad else None
         if bias is None:
             return grad_x, grad_w
-        grad_b = grad_z.sum(axis=0) if bias.requires_grad else None
+        grad_b = np.add.reduce(grad_z, axis=0) if bias.requires_grad else None  # = grad_z.sum(axis=0), one call
         return grad_x, grad_w, grad_b
 
     parents = (x, weight) if bias is None else (x, weight, bias)

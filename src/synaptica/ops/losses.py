@@ -64,7 +64,7 @@ def quadratic_cost(a: Tensor, targets, reduction: str = "mean") -> Tensor:
     diff = a.data - _dense_targets(targets, a.data, "quadratic_cost")
     scale = _scale(len(a.data) if a.ndim else 1, reduction)
     cost = np.asarray(0.5 * scale * np.vdot(diff, diff), dtype=a.dtype)
-    return Tensor.from_op(cost, (a,), lambda g: (g * scale * diff,), "quadratic_cost")
+    return Tensor.from_op(cost, (a,), lambda g: (diff * (float(g) * scale),), "quadratic_cost")
 
 
 def sigmoid_cross_entropy(z: Tensor, targets, reduction: str = "mean") -> Tensor:
@@ -81,7 +81,7 @@ def sigmoid_cross_entropy(z: Tensor, targets, reduction: str = "mean") -> Tensor
     cost = np.asarray(scale * per_unit.sum(), dtype=z.dtype)
 
     def vjp(g):
-        return (g * scale * (sigmoid_array(x) - y),)
+        return ((sigmoid_array(x) - y) * (float(g) * scale),)
 
     return Tensor.from_op(cost, (z,), vjp, "sigmoid_cross_entropy")
 
@@ -105,13 +105,14 @@ def softmax_cross_entropy(z: Tensor, targets, reduction: str = "mean") -> Tensor
         def vjp(g):
             grad = np.exp(log_a)
             grad[rows, y] -= 1
-            return (g * scale * grad,)
+            grad *= float(g) * scale
+            return (grad,)
 
     else:
         y = _dense_targets(y, x, "softmax_cross_entropy")
         cost = -scale * (y * log_a).sum()
 
         def vjp(g):
-            return (g * scale * (np.exp(log_a) * y.sum(axis=1, keepdims=True) - y),)
+            return ((np.exp(log_a) * y.sum(axis=1, keepdims=True) - y) * (float(g) * scale),)
 
     return Tensor.from_op(np.asarray(cost, dtype=z.dtype), (z,), vjp, "softmax_cross_entropy")
