@@ -135,17 +135,20 @@ def test_optuna_is_never_imported_by_the_core_and_its_absence_names_the_extra(tm
 
 
 @pytest.mark.slow
-def test_a_trial_trains_exactly_as_synaptica_train_does(tmp_path, subset_dir):
-    options = {"hidden": [10], "epochs": 2, "batch_size": 20, "eta": 0.3, "lmbda": 1.0, "seed": 4}
+@pytest.mark.parametrize("optimizer, eta, lmbda", [("sgd", 0.3, 1.0), ("adam", 0.003, 5.0)])
+def test_a_trial_trains_exactly_as_synaptica_train_does(tmp_path, subset_dir, optimizer, eta, lmbda):
+    # λ is SGD's weight shrink and Adam's L2 penalty, in a trial as on the command line
+    options = {"hidden": [10], "epochs": 2, "batch_size": 20, "lmbda": lmbda, "seed": 4, "optimizer": optimizer}
     train = run_python([*CLI, "train", "--data", str(subset_dir), "--hidden", "10", "--epochs", "2",
-                        "--batch-size", "20", "--eta", "0.3", "--lmbda", "1.0", "--seed", "4"], cwd=tmp_path)
+                        "--batch-size", "20", "--eta", str(eta), "--lmbda", str(lmbda), "--seed", "4",
+                        "--optimizer", optimizer], cwd=tmp_path)
     assert train.returncode == 0, train.stderr
     accuracies = [float(a) for a in re.findall(r"^Epoch \d+: \d+ / \d+\s+accuracy ([0-9.]+)", train.stdout, re.M)]
     assert len(accuracies) == 2
-    space = load_space(write_space(tmp_path, "[search.eta]\nchoices = [0.3]\n", dataset=str(subset_dir),
-                                   train_examples=3334, validation_examples=666,
-                                   **{k: v for k, v in options.items() if k != "eta"}))
-    record = run_trial(0, {"eta": 0.3}, space.settings({"eta": 0.3}))
+    space = load_space(write_space(tmp_path, f"[search.eta]\nchoices = [{eta}]\n", dataset=str(subset_dir),
+                                   train_examples=3334, validation_examples=666, **options))
+    record = run_trial(0, {"eta": eta}, space.settings({"eta": eta}))
+    assert record["settings"]["lmbda"] == lmbda
     assert record["status"] == "ok" and record["epochs"] == 2
     assert f"{record['validation_accuracy']:.4f}" == f"{max(accuracies):.4f}"
     assert record["best_epoch"] == accuracies.index(max(accuracies))

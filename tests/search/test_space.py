@@ -92,7 +92,7 @@ REFUSALS = [
     ('[search.hidden]\nchoices = [[30], [0]]\n', "search.hidden.choices", 2, "positive integers"),
     ('[search.epochs]\nchoices = [true]\n', "search.epochs.choices", 2, "must be an integer"),
     ('[fixed]\neta = 0.1\n[search.eta]\nchoices = [0.1]\n', "search.eta", 3, "both fixed and searched"),
-    ('[fixed]\noptimizer = "adam"\nlmbda = 1.0\n[search.eta]\nchoices = [0.1]\n', "fixed.lmbda", 3, "sgd optimizer only"),
+    ('[fixed]\noptimizer = "adam"\nmomentum = 0.9\n[search.eta]\nchoices = [0.1]\n', "fixed.momentum", 3, "sgd optimizer only"),
     ('[fixed]\nepochs = 2\n', "search", None, "is missing"),
     ('[fixed]\nepochs = 2\n[search]\n', "search", 3, "has no parameters"),
     ('search = 3\n', "search", 1, "must be a table"),

@@ -22,8 +22,9 @@ from synaptica.losses import COSTS
 from synaptica.nn import ACTIVATIONS, INITIALISERS
 from synaptica.optim import OPTIMIZERS as OPTIMIZER_CLASSES
 
-#: The optimizers a trial can use; ``eta`` is their learning rate. ``lmbda`` (Nielsen's L2) and
-#: ``momentum`` belong to SGD only.
+#: The optimizers a trial can use; ``eta`` is their learning rate and ``lmbda`` Nielsen's L2 λ for
+#: every one of them (as ``synaptica train`` builds them: :func:`synaptica.optim.make_optimizer`);
+#: ``momentum`` belongs to SGD only.
 OPTIMIZERS = tuple(OPTIMIZER_CLASSES)
 #: The learning rules a trial can use (both train with an optimizer and a learning rate).
 SEARCH_RULES = ("backprop", "feedback-alignment")
@@ -78,7 +79,7 @@ SETTINGS: dict[str, Setting] = {
     "rule": Setting(str, DEFAULTS["rule"], _one_of(SEARCH_RULES), "learning rule"),
     "optimizer": Setting(str, "sgd", _one_of(OPTIMIZERS), "how a gradient becomes an update"),
     "eta": Setting(float, DEFAULTS["eta"], _at_least(0, strict=True), "learning rate η"),
-    "lmbda": Setting(float, DEFAULTS["lmbda"], _at_least(0), "L2 regularisation λ (sgd only)"),
+    "lmbda": Setting(float, DEFAULTS["lmbda"], _at_least(0), "L2 regularisation λ (SGD's weight shrink; an L2 penalty for the others)"),
     "momentum": Setting(float, 0.0, _momentum, "momentum μ (sgd only)"),
     "batch_size": Setting(int, DEFAULTS["batch_size"], _at_least(1), "mini-batch size m"),
     "epochs": Setting(int, DEFAULTS["epochs"], _at_least(1), "number of epochs"),
@@ -87,7 +88,7 @@ SETTINGS: dict[str, Setting] = {
 }
 
 #: Settings that only the SGD optimizer uses; setting them for another optimizer is refused.
-SGD_ONLY = ("lmbda", "momentum")
+SGD_ONLY = ("momentum",)
 
 
 def coerce(name: str, value: object) -> object:
@@ -117,5 +118,6 @@ def full_settings(fixed: dict, params: dict) -> dict:
     settings.update(fixed)
     settings.update(params)
     if settings["optimizer"] != "sgd":
-        settings["lmbda"], settings["momentum"] = 0.0, 0.0  # only SGD uses them (see SGD_ONLY)
+        for name in SGD_ONLY:  # only SGD uses them
+            settings[name] = 0.0
     return settings
