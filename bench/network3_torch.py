@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from synaptica.nn import Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sigmoid, Unflatten
-from synaptica.train.fit import BLOCK_EXAMPLES
+from synaptica.train.fit import gather_block
 
 TORCH_ACTIVATIONS = {ReLU: nn.ReLU, Sigmoid: nn.Sigmoid}
 
@@ -94,7 +94,7 @@ def train_torch(twin: nn.Module, optimizer, splits, train, *, generator: np.rand
     """
     x, y = train
     torch.manual_seed(seed)
-    block = batch_size * max(1, BLOCK_EXAMPLES // batch_size)  # fit's blocks of mini-batches
+    block = gather_block(batch_size)  # fit's blocks of mini-batches
     best, best_state = -1.0, None
     started = time.perf_counter()
     twin.train()

@@ -38,6 +38,11 @@ Augmentation = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 BLOCK_EXAMPLES = 1024
 
 
+def gather_block(batch_size: int) -> int:
+    """Examples gathered at once: as many whole mini-batches as fit in :data:`BLOCK_EXAMPLES` (at least one)."""
+    return batch_size * max(1, BLOCK_EXAMPLES // batch_size)
+
+
 def fit(model: Module, rule: LearningRule, train: tuple[np.ndarray, np.ndarray], *,
         epochs: int, batch_size: int, rng: SeedLike = None,
         validation: tuple[np.ndarray, np.ndarray] | None = None, cost: Cost | None = None,
@@ -81,7 +86,7 @@ def fit(model: Module, rule: LearningRule, train: tuple[np.ndarray, np.ndarray],
     history = History()
     best, best_epoch, best_state, epochs_without_gain = -np.inf, -1, None, 0
     n = len(x_train)
-    block = batch_size * max(1, BLOCK_EXAMPLES // batch_size)
+    block = gather_block(batch_size)
     model.train()
     with blas_threads(training_threads(batch_size, blas)):
         for epoch in range(epochs):
