@@ -31,6 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as common  # noqa: E402  (also puts src/ on the path when needed)
+from numpy_floor import NumpyTrainer, numpy_forward  # noqa: E402
 import torch  # noqa: E402
 
 from synaptica import Backprop, SGD  # noqa: E402
@@ -68,71 +69,6 @@ def torch_optimizer(cfg: dict, twin):
     if cfg.get("optimizer", "sgd") == "adam":
         return common.torch_adam(twin, cfg["eta"], cfg["betas"], cfg["eps"])
     return common.torch_sgd(twin, cfg["eta"])
-
-
-# ---------------------------------------------------------------------------- NumPy floor
-def _sigmoid_inplace(z: np.ndarray) -> np.ndarray:
-    np.negative(z, out=z)
-    with np.errstate(over="ignore"):
-        np.exp(z, out=z)
-    z += 1
-    return np.reciprocal(z, out=z)
-
-
-def numpy_forward(weights, biases, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    outputs = []
-    for start in range(0, len(x), batch_size):
-        a = x[start:start + batch_size]
-        for w, b in zip(weights, biases):
-            z = a @ w.T
-            z += b
-            a = _sigmoid_inplace(z)
-        outputs.append(a)
-    return np.concatenate(outputs)
-
-
-class NumpyTrainer:
-    """Sigmoid network, quadratic cost, plain SGD: Nielsen's four equations by hand, vectorised over
-    the batch, weights updated in place, the same shuffle-then-slice epoch as fit. No loss or
-    accuracy bookkeeping and no checks: a floor, not a peer."""
-
-    def __init__(self, weights, biases, x, y, *, batch_size, eta, seed, threads):
-        self.weights, self.biases = weights, biases
-        self.x, self.one_hot = x, np.eye(weights[-1].shape[0], dtype=x.dtype)[y]
-        self.batch_size, self.eta, self.threads = batch_size, eta, threads
-        self.rng = np.random.default_rng(seed)
-
-    def epoch(self) -> float:
-        weights, biases, batch_size, eta = self.weights, self.biases, self.batch_size, self.eta
-        depth, n = len(weights), len(self.x)
-        with common.blas_threads(self.threads):
-            started = time.perf_counter()
-            order = self.rng.permutation(n)
-            xs, ts = self.x[order], self.one_hot[order]
-            for start in range(0, n, batch_size):
-                a = xs[start:start + batch_size]
-                activations = [a]
-                for w, b in zip(weights, biases):
-                    z = a @ w.T
-                    z += b
-                    a = _sigmoid_inplace(z)
-                    activations.append(a)
-                step = eta / len(a)
-                delta = a - ts[start:start + batch_size]        # BP1: (a − y) ⊙ σ'(z)
-                delta *= a * (1 - a)
-                for layer in range(depth - 1, -1, -1):
-                    below = activations[layer]
-                    if layer:                                    # BP2, with the pre-update W
-                        previous = delta @ weights[layer]
-                        previous *= below * (1 - below)
-                    weights[layer] -= step * (delta.T @ below)   # BP4
-                    biases[layer] -= step * delta.sum(axis=0)    # BP3
-                    if layer:
-                        delta = previous
-            return time.perf_counter() - started
-
-    def epochs(self, k: int) -> list[float]:
-        return [self.epoch() for _ in range(k)]
 
 
 class SynapticaTrainer:
@@ -232,6 +168,7 @@ def bench_config(key: str, splits, args) -> dict:
     result["ratio_images_per_s"] = syn["images_per_s"] / tor["images_per_s"]
     if floor is not None:
         result["overhead_over_numpy_s_per_epoch"] = syn["s_per_epoch"] / floor["s_per_epoch"]
+        result["numpy_ratio_s_per_epoch"] = floor["s_per_epoch"] / tor["s_per_epoch"]
         result["overhead_over_numpy_images_per_s"] = floor["images_per_s"] / syn["images_per_s"]
     return result
 
@@ -267,6 +204,8 @@ def print_table(results: list[dict], env: dict, args) -> None:
         print(f"    synaptica/PyTorch: s/epoch {r['ratio_s_per_epoch']:.2f}x (lower is better), "
               f"images/s {r['ratio_images_per_s']:.2f}x (higher is better)")
         if r["numpy"] is not None:
+            print(f"    NumPy floor/PyTorch: s/epoch {r['numpy_ratio_s_per_epoch']:.2f}x (what an engine with no "
+                  "overhead of its own would reach)")
             print(f"    synaptica overhead over the NumPy floor: s/epoch {r['overhead_over_numpy_s_per_epoch']:.2f}x, "
                   f"inference time {r['overhead_over_numpy_images_per_s']:.2f}x")
 

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Set-up shared by train.sh and test.sh: Debian's Fashion-MNIST, a virtual environment in .venv,
+# Set-up shared by train.sh and test.sh: Debian's Fashion-MNIST (and valgrind for the tests), a virtual environment in .venv,
 # and synaptica installed into it with the extras named in $1 (e.g. "all" or "dev").
 # Safe to run again: each step is skipped when already done.
 set -euo pipefail
 extras="${1:-all}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
-  echo "setup: installing Debian's dataset-fashion-mnist" >&2
+# Debian packages: the data, and for the tests (dev) valgrind, which bench/step_instructions.py uses
+packages=()
+[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || packages+=(dataset-fashion-mnist)
+if [ "$extras" = "dev" ] && ! command -v valgrind >/dev/null; then packages+=(valgrind); fi
+if [ "${#packages[@]}" -gt 0 ]; then
+  echo "setup: installing Debian's ${packages[*]}" >&2
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq dataset-fashion-mnist >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
 
 python="${PYTHON:-python3}"
