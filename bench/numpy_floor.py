@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from synaptica.ops.linalg import FEW_ROWS
+from synaptica.ops.linalg import times_transposed
 from synaptica.train.blas import blas_threads
 from synaptica.train.fit import gather_block
 
@@ -46,8 +46,8 @@ class NumpyTrainer:
     - the epoch shuffles an index and gathers blocks of whole mini-batches, as ``fit`` does
       (copying the whole shuffled training set instead costs 0.07–0.33 s an epoch here, mostly page
       faults on 157 MB of fresh memory);
-    - a Wᵀ is computed as (W aᵀ)ᵀ for a few rows, the faster order for OpenBLAS
-      (:func:`synaptica.ops.linalg.times_transposed`);
+    - a Wᵀ is computed as (W aᵀ)ᵀ for a few rows, the faster order for OpenBLAS, by the same
+      NumPy helper ``linear`` uses (:func:`synaptica.ops.linalg.times_transposed`);
     - δᴸ is scaled by −η/m once, so each update is one addition of the product, w += (−η/m δ)ᵀ a,
       instead of a scaling pass over the gradient and a subtraction.
     """
@@ -72,11 +72,11 @@ class NumpyTrainer:
                 a = x_block[at:at + batch_size]
                 activations = [a]
                 for w, b in zip(weights, biases):
-                    z = (w @ a.T).T if len(a) <= FEW_ROWS and len(w) > len(a) else a @ w.T
+                    z = times_transposed(a, w)  # a Wᵀ, as (W aᵀ)ᵀ for a few rows
                     z += b
                     a = sigmoid_inplace(z)
                     activations.append(a)
-                delta = a - t_block[at:at + batch_size]         # BP1: (a − y) ⊙ σ'(z),
+                delta = a - t_block[at:at + batch_size]         # BP1: (a − y) ⊙ σ'(z)
                 delta *= a
                 delta *= 1 - a
                 delta *= -eta / len(a)                           # times −η/m for the update

@@ -2,7 +2,9 @@
 
 On a shared virtual machine the wall time of one step scatters by ±30 % from hour to hour, so a
 change of a few per cent to the engine cannot be seen in seconds. The number of machine instructions
-a step executes does not scatter: this script counts them, and splits them by where they run.
+a step executes hardly scatters (repeated runs agree to about 0.5k instructions, unless a garbage
+collection falls into only one of the two runs, which adds some 15k to the Python row: run twice
+when a row looks off): this script counts them, and splits them by where they run.
 
     PYTHONPATH=src python bench/step_instructions.py --config a
     PYTHONPATH=src python bench/step_instructions.py --config b --steps 100,600 --data DIR
@@ -116,11 +118,11 @@ def print_table(config: str, counts: dict[str, dict[str, float]]) -> None:
     print(f"({config}) {CONFIGS[config]} sigmoid, quadratic cost, SGD η={ETA}, batch {BATCH}: "
           "thousands of instructions per step")
     print(f"{'part':<12}" + "".join(f"{name:>14}" for name in IMPLEMENTATIONS) + f"{'difference':>14}")
+    totals = [sum(c.values()) for c in counts.values()]
     for part in (*PARTS, "total"):
-        values = [sum(c.values()) if part == "total" else c[part] for c in counts.values()]
+        values = totals if part == "total" else [c[part] for c in counts.values()]
         print(f"{part:<12}" + "".join(f"{v / 1000:>14.1f}" for v in values) + f"{(values[0] - values[1]) / 1000:>+14.1f}")
-    total = [sum(c.values()) for c in counts.values()]
-    print(f"synaptica / floor: {total[0] / total[1]:.2f}x the instructions")
+    print(f"synaptica / floor: {totals[0] / totals[1]:.2f}x the instructions")
 
 
 def main(argv=None) -> dict[str, dict[str, float]]:
