@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from synaptica.nn import Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sigmoid, Unflatten
-from synaptica.train.fit import gather_block
+from synaptica.data.loaders import gather_block
 
 TORCH_ACTIVATIONS = {ReLU: nn.ReLU, Sigmoid: nn.Sigmoid}
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from synaptica.ops.linalg import times_transposed
 from synaptica.train.blas import blas_threads
-from synaptica.train.fit import gather_block
+from synaptica.data.loaders import gather_block
 
 
 def sigmoid_inplace(z: np.ndarray) -> np.ndarray:

@@ -232,9 +232,8 @@ def test_damping_adapts_and_bind_resets_it():
     rule.bind(model, rng)
     dampings = [rule.step(model, batch)["damping"] for _ in range(8)]
     assert dampings[0] == pytest.approx(2 / 3) and min(dampings) < 0.1  # good steps: λ falls
-    model.layers[0].feedback = np.ones((5, 4))
     rule.bind(model, rng)
-    assert rule.damping == 1.0 and model.layers[0].feedback is None
+    assert rule.damping == 1.0
     # H is indefinite here: the dense solver first raises λ to 1.5·(−smallest eigenvalue) so that
     # H + λI is positive definite (the step then goes well, and λ falls by 2/3: −smallest eigenvalue)
     smallest = np.linalg.eigvalsh(hessian(model, rule.cost, *batch))[0]

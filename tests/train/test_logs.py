@@ -70,20 +70,25 @@ def test_the_learning_rate_column_is_each_epochs_own_rate(tmp_path, small, sched
 
 
 def test_what_is_unknown_is_empty_in_csv_and_null_in_json(tmp_path, small):
+    """No optimizer: no learning rate; a NaN measurement: no number; no validation: no such column."""
     train, _ = small
     net, rule, _ = _net_and_rule()
     fit(net, rule, train, epochs=2, batch_size=20, rng=0, verbose=False,
-        callbacks=[CsvLog(tmp_path / "h.csv"), JsonlLog(tmp_path / "h.jsonl")])  # no validation, no optimizer
+        evaluators=[lambda model: {"probe_cost": float("nan")}],
+        callbacks=[CsvLog(tmp_path / "h.csv"), JsonlLog(tmp_path / "h.jsonl")])
     with open(tmp_path / "h.csv", newline="") as f:
-        first = list(csv.DictReader(f))[0]
-    assert first["validation_cost"] == first["validation_accuracy"] == first["learning_rate"] == ""
+        reader = csv.DictReader(f)
+        first = list(reader)[0]
+    assert reader.fieldnames == ["epoch", "train_cost", "train_accuracy", "probe_cost", "learning_rate", "seconds"]
+    assert first["probe_cost"] == first["learning_rate"] == ""
     assert float(first["train_cost"]) > 0
 
     def no_constants(token):
         raise AssertionError(f"{token} is not JSON")
 
     rows = [json.loads(line, parse_constant=no_constants) for line in (tmp_path / "h.jsonl").read_text().splitlines()]
-    assert rows[1]["validation_accuracy"] is None and rows[1]["learning_rate"] is None
+    assert rows[1]["probe_cost"] is None and rows[1]["learning_rate"] is None
+    assert "validation_accuracy" not in rows[1]
     assert rows[1]["epoch"] == 1 and rows[1]["seconds"] > 0
 
 

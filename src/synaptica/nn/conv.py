@@ -74,7 +74,11 @@ class Conv2d(Module):
     Attributes:
         weight: (out_channels, in_channels, kh, kw).
         bias: (out_channels,) or None.
+        feedback: None, except during a step of a feedback-alignment rule, which sets fixed random
+            kernels here through which the error travels back instead of the weights.
     """
+
+    feedback: np.ndarray | None = None
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, bias: bool = True,
                  init: str = "he", rng: SeedLike = None, dtype=np.float32):
@@ -96,7 +100,7 @@ class Conv2d(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         check_images(repr(self), x.shape, self.kernel_size, self.padding, self.in_channels)
-        return ops.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+        return ops.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.feedback)
 
     def config(self) -> dict:
         return {"type": "Conv2d", "in_channels": self.in_channels, "out_channels": self.out_channels,

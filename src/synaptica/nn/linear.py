@@ -23,9 +23,11 @@ class Linear(Module):
         dtype: ``np.float32`` (default) or ``np.float64``.
 
     Attributes:
-        feedback: None for backprop; a fixed matrix of the weight's shape when a feedback-alignment
-            rule is bound, through which the error travels backward instead of W.
+        feedback: None, except during a step of a feedback-alignment rule, which sets a fixed matrix
+            of the weight's shape here through which the error travels backward instead of W.
     """
+
+    feedback: np.ndarray | None = None
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, init: str = "nielsen",
                  rng: SeedLike = None, dtype=np.float32):
@@ -38,7 +40,6 @@ class Linear(Module):
         weight, bias_values = INITIALISERS[init](in_features, out_features, as_generator(rng), dtype)
         self.weight = Parameter(weight, regularized=True)
         self.bias = Parameter(bias_values, regularized=False) if bias else None
-        self.feedback: np.ndarray | None = None
 
     def forward(self, x: Tensor) -> Tensor:
         shape = x.data.shape

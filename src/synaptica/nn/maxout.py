@@ -46,7 +46,10 @@ class Maxout(Module):
     Attributes:
         weight: (out_features·k, in_features); row j·k + i holds piece i of unit j.
         bias: (out_features·k,).
+        feedback: None, except during a step of a feedback-alignment rule (as for Linear).
     """
+
+    feedback: np.ndarray | None = None
 
     def __init__(self, in_features: int, out_features: int, pieces: int = 2, init: str = "nielsen",
                  rng: SeedLike = None, dtype=np.float32):
@@ -66,7 +69,7 @@ class Maxout(Module):
         if x.ndim != 2 or x.shape[1] != self.in_features:
             hint = "Flatten the images first (x.reshape(len(x), -1))." if x.ndim > 2 else None
             raise ShapeError(shape_message(repr(self), x.shape, f"(batch, {self.in_features})", hint))
-        z = ops.linear(x, self.weight, self.bias)
+        z = ops.linear(x, self.weight, self.bias, self.feedback)
         return ops.max(z.reshape(len(x), self.out_features, self.pieces), axis=2)
 
     def config(self) -> dict:

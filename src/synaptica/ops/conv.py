@@ -51,7 +51,8 @@ from synaptica.ops._windows import as_pair, check_images, offset_view, pad, unpa
 from synaptica.tensor import Tensor
 
 
-def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0) -> Tensor:
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           feedback: np.ndarray | None = None) -> Tensor:
     """Convolve a batch of images with F kernels: (batch, C, H, W) -> (batch, F, H_out, W_out).
 
     Args:
@@ -60,6 +61,10 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
         bias: (F,), one shared bias per feature map, or None.
         stride: step between windows, an int or (rows, columns).
         padding: zeros added on every side, an int or (rows, columns).
+        feedback: None for the exact backward pass; otherwise fixed kernels of the weight's shape
+            through which the error travels back to the input instead of the weights (feedback
+            alignment, Lillicrap et al. 2016, with B a random kernel: BP2 becomes col2im(G_rows B_colᵀ)).
+            ∂C/∂W and ∂C/∂b are unchanged.
 
     The math, the im2col product and the backward pass are in the module docstring.
     """
@@ -79,7 +84,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     rows, k = batch * h_out * w_out, kh * kw * channels
     # im2col: one row per window, columns ordered (p, q, c); the kernels as columns in the same order
     cols = np.ascontiguousarray(view.transpose(0, 2, 3, 4, 5, 1)).reshape(rows, k)
-    w_cols = np.ascontiguousarray(weight.data.transpose(2, 3, 1, 0)).reshape(k, n_maps)
+    w_cols = _kernel_columns(weight.data, weight.shape)
     z_rows = cols @ w_cols  # the one GEMM: (rows, K) @ (K, F)
     if bias is not None:
         z_rows += bias.data
@@ -94,12 +99,21 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
         if bias is not None and bias.requires_grad:  # BP3: the sum over every window (a GEMV)
             grad_b = (np.ones(rows, g_rows.dtype) @ g_rows).astype(bias.dtype, copy=False)
         if x.requires_grad:  # BP2 and col2im
-            grad_x = col2im(g_rows, w_cols.reshape(kh, kw, channels, n_maps), x_pad.shape, (h_out, w_out), stride)
+            b_cols = w_cols if feedback is None else _kernel_columns(feedback, weight.shape)
+            grad_x = col2im(g_rows, b_cols.reshape(kh, kw, channels, n_maps), x_pad.shape, (h_out, w_out), stride)
             grad_x = unpad(grad_x, padding).astype(x.dtype, copy=False)
         return (grad_x, grad_w) if bias is None else (grad_x, grad_w, grad_b)
 
     parents = (x, weight) if bias is None else (x, weight, bias)
     return Tensor.from_op(out, parents, vjp, "conv2d")
+
+
+def _kernel_columns(kernels: np.ndarray, shape: tuple) -> np.ndarray:
+    """Kernels (F, C, kh, kw) as the (K, F) matrix W_col, rows in the patch matrix's (p, q, c) order."""
+    if kernels.shape != shape:
+        raise ShapeError(f"conv2d: feedback kernels must have the weight's shape {shape}, got {kernels.shape}")
+    n_maps, channels, kh, kw = shape
+    return np.ascontiguousarray(kernels.transpose(2, 3, 1, 0)).reshape(kh * kw * channels, n_maps)
 
 
 def col2im(g_rows: np.ndarray, w_cols: np.ndarray, padded_shape: tuple, out_size: tuple, stride: tuple) -> np.ndarray:

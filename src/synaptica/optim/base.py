@@ -143,6 +143,50 @@ class Optimizer:
             regularizer.apply(self.params, rate)
         self.steps += 1
 
+    # ------------------------------------------------------------ saving and resuming
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Everything a resumed run needs to continue exactly: ``steps``, a numeric ``learning_rate``
+        (a schedule is code and stays with the optimizer), and each parameter's buffers as
+        ``"<index>.<name>"`` (velocities, moments, step counts; scratch space is left out). Values
+        are NumPy arrays (scalars as 0-d arrays), ready for a safetensors file."""
+        state = {"steps": np.array(self.steps, dtype=np.int64)}
+        if not callable(self._learning_rate):
+            state["learning_rate"] = np.array(self._learning_rate, dtype=np.float64)
+        for index, slots in enumerate(self.state):
+            for name, value in slots.items():
+                if name != "scratch":
+                    state[f"{index}.{name}"] = np.array(value)  # a copy: later steps must not change it
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore what :meth:`state_dict` returned (from an optimizer over the same parameters)."""
+        owner = type(self).__name__
+        if "steps" not in state:
+            raise ValueError(f"{owner}.load_state_dict: no 'steps' entry; keys {sorted(state)[:5]}")
+        slots: list[dict[str, Any]] = [{} for _ in self.params]
+        for key, value in state.items():
+            if key in ("steps", "learning_rate"):
+                continue
+            index, _, name = key.partition(".")
+            if not index.isdigit() or int(index) >= len(self.params) or not name:
+                raise ValueError(f"{owner}.load_state_dict: unexpected entry {key!r} for {len(self.params)} parameters")
+            value = np.asarray(value)
+            if value.ndim == 0 and value.dtype.kind in "iu":
+                slots[int(index)][name] = int(value)
+            elif value.shape != self.params[int(index)].shape and value.ndim:
+                raise ValueError(f"{owner}.load_state_dict: {key!r} has shape {value.shape}, but parameter "
+                                 f"{index} has shape {self.params[int(index)].shape}")
+            else:
+                slots[int(index)][name] = value.astype(self.params[int(index)].dtype, copy=True)
+        for param, slot in zip(self.params, slots):
+            if slot:  # the workspace the updates write into is not saved: make it again
+                slot["scratch"] = np.empty_like(param.data)
+        self.steps = int(state["steps"])
+        if "learning_rate" in state:
+            self.learning_rate = float(state["learning_rate"])
+        self.state = slots
+        self.current_learning_rate = self._resolve_learning_rate(self.steps)
+
     def update(self, param: Parameter, grad: np.ndarray, state: dict) -> None:  # pragma: no cover
         """Change ``param.data`` in place from ``grad`` (read only) with η = ``current_learning_rate``."""
         raise NotImplementedError

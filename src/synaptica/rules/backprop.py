@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from synaptica.losses import Cost
-from synaptica.nn.linear import Linear
 from synaptica.nn.module import Module
-from synaptica.optim.base import Optimizer
-from synaptica.rules.base import gradient_step
+from synaptica.rules.base import GradientRule, backprop_gradients
 
 
-class Backprop:
+class Backprop(GradientRule):
     """Forward, cost, backward through the exact transposed weights, optimizer step.
 
     Every layer receives δˡ = (δˡ⁺¹ Wˡ⁺¹) ⊙ σ'(zˡ) (Nielsen's BP2): the reference the other rules are
@@ -23,14 +18,5 @@ class Backprop:
 
     name = "backprop"
 
-    def __init__(self, cost: Cost, optimizer: Optimizer):
-        self.cost = cost
-        self.optimizer = optimizer
-
-    def bind(self, model: Module, rng: np.random.Generator) -> None:
-        for layer in model.modules():
-            if isinstance(layer, Linear):
-                layer.feedback = None  # exact W in the backward pass
-
-    def step(self, model: Module, batch) -> dict:
-        return gradient_step(model, batch, self.cost, self.optimizer)
+    def gradients(self, model: Module, batch: tuple) -> dict:
+        return backprop_gradients(model, batch, self.cost, self.optimizer)

@@ -9,10 +9,10 @@ import numpy as np
 
 from synaptica.errors import NonFiniteError
 from synaptica.losses import Cost
-from synaptica.nn.linear import Linear
 from synaptica.nn.module import Module
 from synaptica.optim.hessian import (forward_backward, hessian, hessian_vector_product, parameter_vector,
                                      set_parameter_vector)
+from synaptica.rules.base import batch_metrics, inputs_and_targets
 
 SOLVERS = ("auto", "dense", "cg")
 
@@ -109,22 +109,27 @@ class DampedNewton:
         self.min_damping = float(min_damping)
 
     def bind(self, model: Module, rng: np.random.Generator) -> None:
-        """Exact backward weights (no feedback matrices) and λ back at its starting value."""
-        for layer in model.modules():
-            if isinstance(layer, Linear):
-                layer.feedback = None
+        """λ back at its starting value."""
         self.damping = max(self.initial_damping, self.min_damping)
+
+    def unbind(self, model: Module) -> None:
+        """Nothing to undo."""
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The damping λ reached, the rule's only state."""
+        return {"damping": np.array(self.damping, dtype=np.float64)}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.damping = float(state["damping"])
 
     def step(self, model: Module, batch) -> dict:
         """One damped Newton step on ``batch``; ``loss`` is the cost before the step (as for Backprop)."""
-        x, y = batch
+        x, y = inputs_and_targets(batch)
         w = parameter_vector(model)
         value, gradient, output = forward_backward(model, self.cost, x, y, w)
         if not math.isfinite(value):
             raise NonFiniteError(f"the cost is {value}")
-        metrics = {"loss": value}
-        if np.ndim(y) == 1:
-            metrics["correct"] = int(np.count_nonzero(output.argmax(axis=1) == np.asarray(y)))
+        metrics = batch_metrics(value, output, np.asarray(y))
         dense = self.solver == "dense" or (self.solver == "auto" and w.size <= self.dense_limit)
         counts = {"gradients": 1, "cg_iterations": 0}
         if dense:

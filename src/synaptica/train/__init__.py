@@ -1,5 +1,6 @@
 """Training: the fit loop, evaluation, and what a run returns."""
 
+from synaptica.train.callbacks import EarlyStopping as EarlyStopping
 from synaptica.train.callbacks import EpochSchedule as EpochSchedule
 from synaptica.train.callbacks import HalveOnPlateau as HalveOnPlateau
 from synaptica.train.callbacks import StopTraining as StopTraining
@@ -8,6 +9,8 @@ from synaptica.train.evaluate import Evaluation as Evaluation
 from synaptica.train.evaluate import confusion_matrix as confusion_matrix
 from synaptica.train.evaluate import evaluate as evaluate
 from synaptica.train.evaluate import predict as predict
+from synaptica.train.evaluators import Classification as Classification
+from synaptica.train.evaluators import Reconstruction as Reconstruction
 from synaptica.train.fit import fit as fit
 from synaptica.train.history import History as History
 from synaptica.train.logs import CsvLog as CsvLog

@@ -1,9 +1,11 @@
 """Callbacks for :func:`~synaptica.train.fit`: learning-rate schedules by epoch, and how to stop.
 
 A callback is any function ``callback(epoch, history, model)``; ``fit`` calls it after each epoch,
-once that epoch's validation accuracy is in ``history``. A callback stops training by raising
-:class:`StopTraining` with the reason: ``fit`` lets every callback see the finished epoch, keeps the
-best weights as usual, writes the reason into ``history.stop_reason`` and returns normally.
+once that epoch's metrics (validation accuracy and the rest) are in ``history``. A callback stops
+training by raising :class:`StopTraining` with the reason: ``fit`` lets every callback see the
+finished epoch, writes the reason into ``history.stop_reason`` and returns normally. A callback may
+also have a method ``end(history, model)``, which ``fit`` calls once when training ends (after the
+last epoch or a stop): :class:`EarlyStopping` puts the best epoch's weights back there.
 
 An exception rather than a return value, because a stop is then impossible to trigger by accident
 (a ``lambda`` that happens to return something truthy), and it carries its reason with it.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from typing import Callable
 
 from synaptica.nn.module import Module
@@ -150,3 +153,71 @@ class HalveOnPlateau:
     def __repr__(self) -> str:
         return (f"HalveOnPlateau(patience={self.patience}, factor={self.factor:g}, "
                 f"stop_fraction={self.stop_fraction:g})")
+
+
+class EarlyStopping:
+    """Stop when a metric has not improved for ``patience`` epochs; optionally keep the best weights.
+
+    Follows any named metric of the history, larger or smaller being better (``mode``): validation
+    accuracy for a classifier, validation cost for an autoencoder, episode return for a policy::
+
+        keep_best = EarlyStopping("validation_cost", mode="min", patience=5, restore_best=True)
+        fit(autoencoder, rule, x, epochs=50, batch_size=64, evaluators=[Reconstruction(x_val, cost)],
+            callbacks=[keep_best])
+
+    An epoch improves on the best only when strictly better. With ``restore_best`` the weights (and
+    buffers) of the best epoch are copied when it happens and put back when training ends, so the
+    model is the one chosen on held-out data and the test set stays unseen; ``history.restored_epoch``
+    then names it.
+
+    Args:
+        monitor: the metric's name in the history (e.g. ``"validation_accuracy"``).
+        mode: ``"max"`` or ``"min"``: whether larger or smaller is better.
+        patience: epochs without improvement before stopping (None: never stop, only keep the best).
+        restore_best: put back the best epoch's weights at the end.
+        verbose, out: print a line when the weights are put back (default: standard output).
+    """
+
+    def __init__(self, monitor: str = "validation_accuracy", mode: str = "max", patience: int | None = None,
+                 restore_best: bool = False, verbose: bool = True, out=None):
+        if mode not in ("max", "min"):
+            raise ValueError(f"EarlyStopping: mode must be 'max' or 'min', got {mode!r}")
+        if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
+            raise ValueError(f"EarlyStopping: patience must be an integer >= 1 or None, got {patience!r}")
+        self.monitor, self.mode, self.patience = monitor, mode, patience
+        self.restore_best, self.verbose, self.out = restore_best, verbose, out
+        self.best = -math.inf if mode == "max" else math.inf
+        self.best_epoch: int | None = None
+        self.best_state: dict | None = None
+        self.waited = 0
+
+    def _better(self, value: float) -> bool:
+        return value > self.best if self.mode == "max" else value < self.best
+
+    def __call__(self, epoch: int, history: History, model: Module) -> None:
+        if self.monitor not in history:
+            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which no evaluator or rule reported; "
+                             f"the history has {sorted(history.metrics)}")
+        value = history[self.monitor][-1]
+        if self._better(value):
+            self.best, self.best_epoch, self.waited = value, epoch, 0
+            if self.restore_best:
+                self.best_state = {name: array.copy() for name, array in model.state_dict().items()}
+            return
+        self.waited += 1
+        if self.patience is not None and self.waited >= self.patience:
+            raise StopTraining(f"no better {self.monitor.replace('_', ' ')} for {self.patience} epochs "
+                               f"(best {self.best:.4f})")
+
+    def end(self, history: History, model: Module) -> None:
+        """Training is over: put the best epoch's weights back (with ``restore_best``)."""
+        if self.best_state is None or not history.epochs or self.best_epoch == history.epochs[-1]:
+            return
+        model.load_state_dict(self.best_state)
+        history.restored_epoch = self.best_epoch
+        if self.verbose:
+            print(f"Restored the weights of epoch {self.best_epoch} ({self.monitor.replace('_', ' ')} "
+                  f"{self.best:.4f}).", file=sys.stdout if self.out is None else self.out, flush=True)
+
+    def __repr__(self) -> str:
+        return f"EarlyStopping({self.monitor!r}, mode={self.mode!r}, patience={self.patience})"

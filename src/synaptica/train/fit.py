@@ -1,190 +1,137 @@
-"""The one training loop: epochs of shuffled mini-batches, each handed to a learning rule.
+"""The one training loop: epochs of batches from a source, each handed to a learning rule.
 
+    rule.bind(model, the rule's own random stream)
     for each epoch:
-        shuffle the training set with the run's Generator
-        for each mini-batch:  metrics = rule.step(model, batch)      (and check the cost is finite)
-        evaluate on the validation set; print Nielsen's "Epoch 3: 8512 / 10000"
-        stop early after `patience` epochs without a better validation accuracy,
-        or when a callback raises StopTraining (see synaptica.train.callbacks)
+        for each batch the source yields (shuffled with the run's Generator):
+            metrics = rule.step(model, batch)
+        history records the steps' metrics and what every evaluator measures
+        callbacks run (epoch line, schedules, logs, early stopping); one may raise StopTraining
+    rule.unbind(model); callbacks' end() (early stopping puts the best weights back)
 
-The loop knows nothing of gradients: backprop, feedback alignment and later rules all run here.
+The loop knows nothing of gradients, labels or accuracy: backprop, feedback alignment, evolution
+strategies and autoencoders all run here. Variety lives in batch sources
+(:mod:`synaptica.data.loaders`), rules (:mod:`synaptica.rules`), evaluators
+(:mod:`synaptica.train.evaluators`) and callbacks (:mod:`synaptica.train.callbacks`).
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
-import numpy as np
-
-from synaptica.errors import NonFiniteError, ShapeError
+from synaptica.data.loaders import Augmentation, as_source
+from synaptica.errors import NonFiniteError
 from synaptica.losses import Cost
 from synaptica.nn.module import Module
-from synaptica.random import SeedLike, as_generator
+from synaptica.random import SeedLike, as_generator, stream
 from synaptica.rules.base import LearningRule
 from synaptica.train.blas import blas_threads, training_threads
-from synaptica.train.callbacks import StopTraining
-from synaptica.train.evaluate import evaluate
+from synaptica.train.callbacks import EarlyStopping, StopTraining
+from synaptica.train.evaluators import Classification
+from synaptica.train.faults import locate_non_finite
 from synaptica.train.history import History
-from synaptica.train.progress import progress_bar
+from synaptica.train.progress import EpochReport, progress_bar
 
 Callback = Callable[[int, History, Module], None]
-#: ``augment(x_batch, rng) -> x_batch``, e.g. :class:`synaptica.data.augment.Augment`
-Augmentation = Callable[[np.ndarray, np.random.Generator], np.ndarray]
-#: Mini-batches are gathered from the shuffled order in blocks of about this many examples: one
-#: gather (and one call of ``augment``) per block instead of per mini-batch, since at batch size 10
-#: the cost of a call, not of the pixels, dominates. The batches are the same either way.
-BLOCK_EXAMPLES = 1024
+Evaluator = Callable[[Module], dict]
 
 
-def gather_block(batch_size: int) -> int:
-    """Examples gathered at once: as many whole mini-batches as fit in :data:`BLOCK_EXAMPLES` (at least one)."""
-    return batch_size * max(1, BLOCK_EXAMPLES // batch_size)
-
-
-def fit(model: Module, rule: LearningRule, train: tuple[np.ndarray, np.ndarray], *,
-        epochs: int, batch_size: int, rng: SeedLike = None,
-        validation: tuple[np.ndarray, np.ndarray] | None = None, cost: Cost | None = None,
-        patience: int | None = None, restore_best: bool = False, verbose: bool = True, progress: bool | None = None,
-        blas: int | str | None = "auto", callbacks: list[Callback] = (), augment: Augmentation | None = None,
-        out=None) -> History:
-    """Train ``model`` with ``rule`` on ``train = (x, y)``; return the :class:`History`.
+def fit(model: Module, rule: LearningRule, data, *, epochs: int, batch_size: int | None = None,
+        rng: SeedLike = None, evaluators: Sequence[Evaluator] = (), callbacks: Sequence[Callback] = (),
+        validation=None, cost: Cost | None = None, patience: int | None = None, restore_best: bool = False,
+        augment: Augmentation | None = None, verbose: bool = True, progress: bool | None = None,
+        blas: int | str | None = "auto", out=None) -> History:
+    """Train ``model`` with ``rule`` on ``data``; return the :class:`History`.
 
     Args:
-        epochs, batch_size: as Nielsen's ``SGD(training_data, epochs, mini_batch_size, eta)``.
-        rng: seed or Generator for shuffling (and for the rule's own randomness via ``bind``).
-        validation: (x, y) evaluated after every epoch (Nielsen's ``test_data``/``evaluation_data``).
-        cost: the cost reported on validation data (default: the rule's own).
-        patience: stop after this many epochs without a better validation accuracy (None: never).
-        restore_best: at the end, put back the weights of the epoch with the best validation
-            accuracy (model selection on held-out data, so the test set stays unseen).
-        verbose: print one line per epoch.
+        data: a batch source (:mod:`synaptica.data.loaders`), or arrays: ``(x, y)`` or ``x`` alone,
+            which become an :class:`~synaptica.data.loaders.ArraySource` of ``batch_size`` with
+            ``augment`` (Nielsen's ``SGD(training_data, epochs, mini_batch_size, eta)``).
+        epochs: how many passes over the source.
+        rng: seed or Generator: the source shuffles and distorts with it; the rule receives a stream
+            of its own derived from it (:func:`synaptica.random.stream`).
+        evaluators: called as ``evaluator(model) -> {name: value}`` after every epoch.
+        callbacks: called as ``callback(epoch, history, model)`` after each epoch (and ``end(history,
+            model)`` when training ends); one raising :class:`StopTraining` ends training after the
+            epoch, its message in ``history.stop_reason``.
+        validation, cost: shorthand for ``evaluators=[Classification(*validation, cost)]``, the cost
+            defaulting to the rule's own (Nielsen's ``evaluation_data``).
+        patience, restore_best: shorthand for an :class:`EarlyStopping` callback on the first
+            evaluator's accuracy (its cost when it reports none): stop after ``patience`` epochs
+            without a better value; put back the best epoch's weights at the end. It runs before
+            the other callbacks, so the weights it keeps are those the evaluators just measured.
+        verbose: print one line per epoch (:class:`~synaptica.train.progress.EpochReport`) to ``out``.
         progress: a progress bar per epoch (default: when ``out`` is a terminal and tqdm is installed).
         blas: BLAS threads during training: 'auto' (see :mod:`synaptica.train.blas`), an int, or None.
-        callbacks: functions called as ``callback(epoch, history, model)`` after each epoch. One that
-            raises :class:`~synaptica.train.callbacks.StopTraining` ends training after this epoch
-            (the other callbacks still see it); its message goes to ``history.stop_reason``.
-        augment: distorts the training inputs as ``augment(x, rng)`` with this run's Generator, so each
-            epoch sees freshly distorted images and the same seed gives the same run. It is called on
-            blocks of whole mini-batches (:data:`BLOCK_EXAMPLES`) in the shuffled order.
-        out: where epoch lines go (default: standard output).
 
     Raises:
         NonFiniteError: a step's cost was NaN or infinite; names the epoch, the batch and the first
             layer whose output was non-finite. The weights are those from before that step.
     """
-    x_train, y_train = train
-    if len(x_train) != len(y_train):
-        raise ValueError(f"fit: {len(x_train)} inputs but {len(y_train)} targets")
-    if batch_size < 1 or epochs < 0:
-        raise ValueError(f"fit: batch_size must be >= 1 and epochs >= 0, got {batch_size} and {epochs}")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"fit: epochs must be an integer >= 0, got {epochs!r}")
+    source = as_source(data, batch_size, augment)
     out = sys.stdout if out is None else out
+    evaluators = [*evaluators, *_validation(validation, cost if cost is not None else getattr(rule, "cost", None))]
+    callbacks = [*([EpochReport(evaluators, out)] if verbose else []),
+                 *_early_stopping(evaluators, patience, restore_best, verbose, out), *callbacks]
     generator = as_generator(rng)
-    rule.bind(model, generator)
-    report_cost = cost if cost is not None else getattr(rule, "cost", None)
     history = History()
-    best, best_epoch, best_state, epochs_without_gain = -np.inf, -1, None, 0
-    n = len(x_train)
-    block = gather_block(batch_size)
+    rule.bind(model, stream(generator, "rule"))
     model.train()
-    with blas_threads(training_threads(batch_size, blas)):
-        for epoch in range(epochs):
-            started = time.perf_counter()
-            order = generator.permutation(n)  # batches gathered by index: no copy of the whole set
-            losses = np.empty((n + batch_size - 1) // batch_size)
-            correct = 0
-            batches = progress_bar(range(0, n, batch_size), f"Epoch {epoch}", progress, out)
-            for b, start in enumerate(batches):
-                at = start % block
-                if at == 0:  # gather (and distort) the next block of whole mini-batches in one call
-                    rows = order[start:start + block]
-                    x_block, y_block = x_train[rows], y_train[rows]
-                    if augment is not None:
-                        x_block = _augment_block(augment, x_block, generator)
-                batch = (x_block[at:at + batch_size], y_block[at:at + batch_size])
-                try:
-                    metrics = rule.step(model, batch)
-                except NonFiniteError as error:
-                    raise NonFiniteError(_locate(model, batch[0], epoch, b, str(error))) from None
-                losses[b] = metrics["loss"]
-                correct += metrics.get("correct", 0)
-            history.epochs.append(epoch)
-            history.step_losses.append(losses)
-            history.train_cost.append(float(losses.mean()) if len(losses) else float("nan"))
-            history.train_accuracy.append(correct / n if y_train.ndim == 1 and n else float("nan"))
-            if validation is not None:
-                result = evaluate(model, validation[0], validation[1], report_cost)
+    try:
+        with blas_threads(training_threads(getattr(source, "batch_size", 1), blas)):
+            for epoch in range(epochs):
+                started = time.perf_counter()
+                batches = progress_bar(source.batches(model, generator), f"Epoch {epoch}", progress, out,
+                                       getattr(source, "steps", None))
+                steps = [_step(rule, model, batch, epoch, index) for index, batch in enumerate(batches)]
+                evaluated = {name: value for evaluator in evaluators for name, value in evaluator(model).items()}
                 model.train()
-                history.validation_cost.append(result.cost)
-                history.validation_accuracy.append(result.accuracy)
-            history.seconds.append(time.perf_counter() - started)
-            if verbose:
-                print(_epoch_line(history, validation, result if validation is not None else None), file=out, flush=True)
-            stop_reasons = []
-            for callback in callbacks:
-                try:
-                    callback(epoch, history, model)
-                except StopTraining as stop:
-                    stop_reasons.append(str(stop) or type(callback).__name__)
-            if validation is not None:
-                if history.validation_accuracy[-1] > best:
-                    best, best_epoch, epochs_without_gain = history.validation_accuracy[-1], epoch, 0
-                    if restore_best:
-                        best_state = {name: array.copy() for name, array in model.state_dict().items()}
-                else:
-                    epochs_without_gain += 1
-                if patience is not None and epochs_without_gain >= patience:
-                    stop_reasons.append(f"no better validation accuracy for {patience} epochs (best {best:.4f})")
-            if stop_reasons:
-                history.stopped_early = True
-                history.stop_reason = "; ".join(stop_reasons)
-                if verbose:
-                    print(f"Stopping early: {history.stop_reason}.", file=out, flush=True)
-                break
-    if best_state is not None and best_epoch != history.epochs[-1]:
-        model.load_state_dict(best_state)
-        history.restored_epoch = best_epoch
-        if verbose:
-            print(f"Restored the weights of epoch {best_epoch} (validation accuracy {best:.4f}).",
-                  file=out, flush=True)
+                history.end_epoch(epoch, steps, getattr(source, "examples", None), evaluated,
+                                  time.perf_counter() - started)
+                if _after_epoch(callbacks, epoch, history, model):
+                    break
+    finally:
+        getattr(rule, "unbind", lambda model: None)(model)  # optional for a rule with no state to undo
+    for callback in callbacks:
+        getattr(callback, "end", lambda history, model: None)(history, model)
     return history
 
 
-def _augment_block(augment: Augmentation, x: np.ndarray, generator: np.random.Generator) -> np.ndarray:
-    distorted = augment(x, generator)
-    if getattr(distorted, "shape", None) != x.shape:
-        raise ShapeError(f"fit: augment={augment!r} returned shape {getattr(distorted, 'shape', type(distorted))} "
-                         f"for inputs of shape {x.shape}; it must keep the shape")
-    return distorted
+def _step(rule: LearningRule, model: Module, batch, epoch: int, index: int) -> dict:
+    try:
+        return rule.step(model, batch)
+    except NonFiniteError as error:
+        raise NonFiniteError(locate_non_finite(model, batch, epoch, index, str(error))) from None
 
 
-def _epoch_line(history: History, validation, result) -> str:
-    epoch = history.epochs[-1]
-    timing = f"({history.seconds[-1]:.2f} s)"
-    train = f"train cost {history.train_cost[-1]:.4f}"
-    if result is None:
-        return f"Epoch {epoch} complete: {train} {timing}"
-    return (f"Epoch {epoch}: {result.correct} / {result.total}  "
-            f"accuracy {result.accuracy:.4f}  cost {result.cost:.4f}  {train} {timing}")
+def _after_epoch(callbacks: list, epoch: int, history: History, model: Module) -> bool:
+    """Run every callback on the finished epoch; True (and the reasons in ``history``) when one stops."""
+    reasons = []
+    for callback in callbacks:
+        try:
+            callback(epoch, history, model)
+        except StopTraining as stop:
+            reasons.append(str(stop) or type(callback).__name__)
+    if reasons:
+        history.stopped_early, history.stop_reason = True, "; ".join(reasons)
+    return bool(reasons)
 
 
-def _locate(model: Module, x: np.ndarray, epoch: int, batch: int, reason: str) -> str:
-    """Name the first layer whose output is non-finite on this batch (re-run forward, layer by layer)."""
-    where = "no layer output was non-finite (the cost itself overflowed)"
-    trace = getattr(model, "trace", None)
-    if not np.all(np.isfinite(x)):
-        bad = np.argwhere(~np.isfinite(x))[0]
-        where = f"the input itself is non-finite (example {bad[0]} of the batch, feature {bad[1:].tolist()})"
-        if trace is not None:
-            for name, output in trace(x):
-                if not np.all(np.isfinite(output)):
-                    where += f"; first non-finite layer output: {name}"
-                    break
-    elif trace is not None:
-        for name, output in trace(x):
-            if not np.all(np.isfinite(output)):
-                where = f"first non-finite layer output: {name}"
-                break
-    return (f"non-finite cost at epoch {epoch}, batch {batch} ({reason}); {where}. "
-            "The weights are those from before this step. Lower the learning rate, or check the data.")
+def _validation(validation, cost: Cost | None) -> list:
+    """``validation=(x, y)`` as a Classification evaluator (none without validation data)."""
+    if validation is None:
+        return []
+    return [Classification(validation[0], validation[1], cost)]
+
+
+def _early_stopping(evaluators: list, patience: int | None, restore_best: bool, verbose: bool, out) -> list:
+    """``patience``/``restore_best`` as an EarlyStopping on the first evaluator's accuracy, else its cost."""
+    if (patience is None and not restore_best) or not evaluators:
+        return []
+    name = getattr(evaluators[0], "name", "validation")
+    monitor, mode = ((f"{name}_accuracy", "max") if isinstance(evaluators[0], Classification)
+                     else (f"{name}_cost", "min"))
+    return [EarlyStopping(monitor, mode, patience, restore_best, verbose, out)]

@@ -1,21 +1,23 @@
 """Per-epoch logs of a run, written as training goes: CSV for spreadsheets, JSON lines for programs.
 
-Both writers are :func:`~synaptica.train.fit` callbacks. Each writes its header (CSV) or nothing
-(JSON lines) when it is made, then **appends one row after every epoch and closes the file again**,
+Both writers are :func:`~synaptica.train.fit` callbacks. Each creates its file empty when it is
+made, then **appends one row after every epoch and closes the file again** (the CSV header comes
+with the first row),
 so a run that crashes or is stopped with Ctrl-C leaves every finished epoch on disk, and the file
 can be read (or plotted) while training is still going::
 
     log = CsvLog("runs/net/history.csv", optimizer)
     fit(net, rule, train, epochs=30, batch_size=10, validation=valid, callbacks=[log])
 
-One row per epoch, the columns of :data:`COLUMNS`:
+One row per epoch. A classifier trained with validation data has the columns of :data:`COLUMNS`:
 
     epoch, train_cost, train_accuracy, validation_cost, validation_accuracy, learning_rate, seconds
 
 ``train_*`` are the means over the epoch's mini-batches, ``validation_*`` the held-out measurement
-after the epoch (empty when ``fit`` had no validation set), ``learning_rate`` the η of the epoch's
-last step (empty without an optimizer), ``seconds`` the epoch's wall time. A missing or non-finite
-value is an empty CSV cell and ``null`` in JSON (JSON has no NaN).
+after the epoch, ``learning_rate`` the η of the epoch's last step (empty without an optimizer),
+``seconds`` the epoch's wall time. Other runs have the metrics they measured instead (a run without
+validation data has no ``validation_*`` columns; an autoencoder has ``validation_mse`` and no
+accuracy). A non-finite value is an empty CSV cell and ``null`` in JSON (JSON has no NaN).
 """
 
 from __future__ import annotations
@@ -30,8 +32,19 @@ from synaptica.nn.module import Module
 from synaptica.optim.base import Optimizer
 from synaptica.train.history import History
 
+#: The columns of a classifier's run, in this order; a run's own metrics (an autoencoder's
+#: ``validation_mse``, a rule's ``train_fitness_mean``) take the place of those it does not measure.
 COLUMNS = ("epoch", "train_cost", "train_accuracy", "validation_cost", "validation_accuracy",
            "learning_rate", "seconds")
+_CLASSIC_METRICS = COLUMNS[1:5]
+
+
+def columns(history: History) -> list[str]:
+    """The log's columns for ``history``: ``epoch``, the metrics the run measured (Nielsen's four
+    first, in :data:`COLUMNS` order, then the others as they appeared), ``learning_rate``, ``seconds``."""
+    measured = [name for name in _CLASSIC_METRICS if history.metrics.get(name)]
+    measured += [name for name, values in history.metrics.items() if values and name not in _CLASSIC_METRICS]
+    return ["epoch", *measured, "learning_rate", "seconds"]
 
 
 def epoch_row(history: History, index: int = -1, optimizer: Optimizer | None = None) -> dict:
@@ -47,15 +60,11 @@ def epoch_row(history: History, index: int = -1, optimizer: Optimizer | None = N
         number = float(series[index])
         return number if math.isfinite(number) else None
 
-    return {
-        "epoch": int(history.epochs[index]),
-        "train_cost": value(history.train_cost),
-        "train_accuracy": value(history.train_accuracy),
-        "validation_cost": value(history.validation_cost),
-        "validation_accuracy": value(history.validation_accuracy),
-        "learning_rate": float(optimizer.current_learning_rate) if optimizer is not None else None,
-        "seconds": value(history.seconds),
-    }
+    row = {"epoch": int(history.epochs[index])}
+    row.update({name: value(values) for name, values in history.metrics.items() if values})
+    row["learning_rate"] = float(optimizer.current_learning_rate) if optimizer is not None else None
+    row["seconds"] = value(history.seconds)
+    return row
 
 
 class _EpochLog:
@@ -67,20 +76,16 @@ class _EpochLog:
         if not self.path.parent.is_dir():
             raise FileNotFoundError(f"{type(self).__name__}: the directory {str(self.path.parent)!r} of the "
                                     f"log file {str(self.path)!r} does not exist")
-        with open(self.path, "w", encoding="utf-8", newline="") as f:
-            self._start(f)
+        open(self.path, "w", encoding="utf-8").close()  # an empty file: a bad path fails before training
 
     def __call__(self, epoch: int, history: History, model: Module) -> None:
         row = epoch_row(history, -1, self.optimizer)
         with open(self.path, "a", encoding="utf-8", newline="") as f:
-            self._append(f, row)
+            self._append(f, row, history)
             f.flush()
             os.fsync(f.fileno())
 
-    def _start(self, f) -> None:
-        """Write what comes before the first row (nothing by default)."""
-
-    def _append(self, f, row: dict) -> None:  # pragma: no cover - both writers override it
+    def _append(self, f, row: dict, history: History) -> None:  # pragma: no cover - both writers override it
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -88,19 +93,24 @@ class _EpochLog:
 
 
 class CsvLog(_EpochLog):
-    """Append each epoch's row to a CSV file with a header line (see the module docstring)."""
+    """Append each epoch's row to a CSV file with a header line (see the module docstring).
 
-    def _start(self, f) -> None:
-        csv.writer(f).writerow(COLUMNS)
+    The header is written with the first row, from the metrics the run measured (:func:`columns`);
+    a metric that first appears in a later epoch has no column (the JSON-lines log keeps it)."""
 
-    def _append(self, f, row: dict) -> None:
-        csv.writer(f).writerow(["" if row[c] is None else repr(row[c]) for c in COLUMNS])
+    columns: list[str] | None = None
+
+    def _append(self, f, row: dict, history: History) -> None:
+        if self.columns is None:
+            self.columns = columns(history)
+            csv.writer(f).writerow(self.columns)
+        csv.writer(f).writerow(["" if row.get(c) is None else repr(row[c]) for c in self.columns])
 
 
 class JsonlLog(_EpochLog):
     """Append each epoch's row to a JSON-lines file, one object per line (see the module docstring)."""
 
-    def _append(self, f, row: dict) -> None:
+    def _append(self, f, row: dict, history: History) -> None:
         f.write(json.dumps(row, allow_nan=False) + "\n")
 
 
@@ -113,8 +123,9 @@ def read_log(path: str | os.PathLike[str]) -> list[dict]:
     with open(path, encoding="utf-8", newline="") as f:
         if path.suffix == ".csv":
             reader = csv.DictReader(f)
-            if tuple(reader.fieldnames or ()) != COLUMNS:
-                raise ValueError(f"{path}: expected the columns {list(COLUMNS)}, got {reader.fieldnames}")
+            names = list(reader.fieldnames or ())
+            if names[:1] != ["epoch"] or "seconds" not in names:
+                raise ValueError(f"{path}: expected the columns epoch, ..., seconds of a training log, got {names}")
             return [{c: (None if row[c] == "" else int(row[c]) if c == "epoch" else float(row[c]))
-                     for c in COLUMNS} for row in reader]
+                     for c in names} for row in reader]
         return [json.loads(line) for line in f if line.strip()]

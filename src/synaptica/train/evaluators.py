@@ -1,0 +1,78 @@
+"""Evaluators: what :func:`~synaptica.train.fit` measures after every epoch.
+
+An evaluator is any callable ``evaluator(model) -> {name: number}``; its metrics join the run's
+:class:`~synaptica.train.History` as named series (``history["validation_accuracy"]``), where
+callbacks (early stopping, schedules, logs) find them. One may also offer ``summary(metrics) -> str``,
+its part of the epoch line (Nielsen's ``8512 / 10000  accuracy 0.8512``).
+
+Metric names start with the evaluator's ``name`` (the split: ``validation``, ``test``), so two
+evaluators of the same kind on different data never collide.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synaptica.losses import Cost
+from synaptica.nn.module import Module
+from synaptica.tensor import Tensor, no_grad
+from synaptica.train.evaluate import Evaluation, evaluate, predict
+
+
+class Classification:
+    """Accuracy and mean cost on labelled data ``(x, y)``: metrics ``<name>_accuracy`` and ``<name>_cost``.
+
+    A prediction is correct when the output's arg-max is the label (or, for target rows such as
+    XOR's, when every output rounds to its target); the cost is NaN when no cost is given.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, cost: Cost | None = None, name: str = "validation"):
+        if len(x) != len(y):
+            raise ValueError(f"Classification({name}): {len(x)} inputs but {len(y)} targets")
+        self.x, self.y, self.cost, self.name = x, y, cost, name
+        self.last: Evaluation | None = None
+
+    def __call__(self, model: Module) -> dict[str, float]:
+        self.last = evaluate(model, self.x, self.y, self.cost)
+        return {f"{self.name}_accuracy": self.last.accuracy, f"{self.name}_cost": self.last.cost}
+
+    def summary(self, metrics: dict[str, float]) -> str:
+        last = self.last
+        return f"{last.correct} / {last.total}  accuracy {last.accuracy:.4f}  cost {last.cost:.4f}"
+
+    def __repr__(self) -> str:
+        return f"Classification({self.name}, {len(self.x)} examples)"
+
+
+class Reconstruction:
+    """How well a model reproduces its input: ``<name>_cost``, the mean of ``cost(model(x), x)``.
+
+    For autoencoders, whose ``forward`` is the reconstruction x̂ (so the cost must take outputs, not
+    logits). With ``QuadraticCost`` the cost is the mean over examples of ½‖x̂ − x‖²; ``<name>_mse``
+    is the mean squared error per input value (the figure usually reported, and the one PCA
+    minimises).
+    """
+
+    def __init__(self, x: np.ndarray, cost: Cost, name: str = "validation", batch_size: int = 1000):
+        if not len(x):
+            raise ValueError(f"Reconstruction({name}): no examples")
+        if cost.takes_logits:
+            raise ValueError(f"Reconstruction({name}): the {cost.name} cost takes logits, but a reconstruction "
+                             "is compared with the input itself; use QuadraticCost and a model whose output is "
+                             "the reconstruction")
+        self.x, self.cost, self.name, self.batch_size = x, cost, name, batch_size
+
+    def __call__(self, model: Module) -> dict[str, float]:
+        output = predict(model, self.x, self.batch_size)
+        with no_grad():
+            cost = float(self.cost.fn(Tensor(output), self.x, reduction="mean").data)
+        mse = float(np.mean((output.astype(np.float64) - self.x) ** 2))
+        return {f"{self.name}_cost": cost, f"{self.name}_mse": mse}
+
+    def summary(self, metrics: dict[str, float]) -> str:
+        return (f"{self.name} reconstruction cost {metrics[f'{self.name}_cost']:.4f}  "
+                f"mse {metrics[f'{self.name}_mse']:.5f}")
+
+    def __repr__(self) -> str:
+        return f"Reconstruction({self.name}, {len(self.x)} examples)"
+
