@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402,F401  (puts src/ on the path when needed)
 from network3_torch import _probabilities, torch_twin, train_torch  # noqa: E402
 
-from synaptica.cli import CNN_DEFAULTS  # noqa: E402
+from synaptica.recipes import CNN_DEFAULTS  # noqa: E402
 from synaptica.data import load_dataset  # noqa: E402
 from synaptica.data.augment import Augment, Shift  # noqa: E402
 from synaptica.nn.cnn import cnn  # noqa: E402

@@ -45,6 +45,18 @@ def test_feedback_alignment_from_the_command_line(subset_dir, tmp_path):
     assert "Test accuracy" in result.stdout and "Epoch" not in result.stdout
 
 
+@pytest.mark.parametrize("spelling", ["direct-feedback-alignment", "dfa"])
+def test_direct_feedback_alignment_from_the_command_line(subset_dir, tmp_path, spelling):
+    result = run_python([*CLI, "train", "--data", str(subset_dir), "--epochs", "2", "--rule", spelling,
+                         "--hidden", "64,64", "--activation", "tanh", "--optimizer", "adam", "--eta", "0.001"],
+                        cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "rule direct-feedback-alignment" in result.stdout
+    assert float(re.search(r"Test accuracy: ([0-9.]+)", result.stdout).group(1)) > 0.6
+    unknown = run_python([*CLI, "train", "--rule", "dfb"], cwd=tmp_path)
+    assert unknown.returncode == 2 and "unknown rule 'dfb'" in unknown.stderr and "dfa = direct-" in unknown.stderr
+
+
 def test_bad_input_gives_a_clear_error_and_exit_status_2(tmp_path):
     missing = run_python([*CLI, "train", "--data", str(tmp_path)])
     assert missing.returncode == 2 and "train-images-idx3-ubyte" in missing.stderr

@@ -68,8 +68,18 @@ def test_bad_names_and_misplaced_momentum_are_clear_errors():
 def test_rules_by_name():
     cost = LogLikelihoodCost()
     optimizer = make_optimizer("sgd", mlp(SIZES, "sigmoid", rng=0).parameters(), 0.1)
-    assert set(RULES) == {"backprop", "feedback-alignment", "damped-newton"}
+    assert set(RULES) == {"backprop", "feedback-alignment", "direct-feedback-alignment", "damped-newton"}
     backprop = make_rule("backprop", cost, optimizer)
     assert isinstance(backprop, Backprop) and backprop.optimizer is optimizer
     assert isinstance(make_rule("feedback-alignment", cost, optimizer), FeedbackAlignment)
     assert isinstance(make_rule("damped-newton", cost, optimizer), DampedNewton)  # takes no optimizer
+
+
+def test_the_rule_registry_is_the_rule_classes_by_their_own_names():
+    """Every rule class the package exports is in RULES under its ``name``, and nothing else is."""
+    import synaptica.rules as rules
+
+    classes = {value for value in vars(rules).values()
+               if isinstance(value, type) and callable(getattr(value, "step", None)) and isinstance(
+                   getattr(value, "name", None), str) and value is not rules.GradientRule}
+    assert {cls.name: cls for cls in classes} == RULES

@@ -1,12 +1,15 @@
 """Learning rules: what signal reaches each parameter's gradient."""
 
 from synaptica.rules.backprop import Backprop as Backprop
+from synaptica.rules.base import GradientRule as GradientRule
 from synaptica.rules.base import LearningRule as LearningRule
 from synaptica.rules.base import gradient_step as gradient_step
+from synaptica.rules.direct_feedback_alignment import DirectFeedbackAlignment as DirectFeedbackAlignment
 from synaptica.rules.feedback_alignment import FeedbackAlignment as FeedbackAlignment
 from synaptica.rules.newton import DampedNewton as DampedNewton
 
-RULES = {"backprop": Backprop, "feedback-alignment": FeedbackAlignment, "damped-newton": DampedNewton}
+#: The rules by name, derived from the classes' own ``name``.
+RULES = {rule.name: rule for rule in (Backprop, FeedbackAlignment, DirectFeedbackAlignment, DampedNewton)}
 
 
 def make_rule(name: str, cost, optimizer):

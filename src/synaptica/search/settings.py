@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-from synaptica.cli import DEFAULTS
+from synaptica.recipes import DEFAULTS
 from synaptica.losses import COSTS
 from synaptica.nn import ACTIVATIONS, INITIALISERS
 from synaptica.optim import OPTIMIZERS as OPTIMIZER_CLASSES

@@ -1,78 +1,58 @@
-"""The command line: ``synaptica train``, ``synaptica evaluate`` and ``synaptica search``.
+"""``synaptica train``: train a network on a dataset with a learning rule and report its accuracy.
 
     synaptica train                              # a good MLP on Fashion-MNIST in a few minutes
     synaptica train --data mnist --hidden 30 --activation sigmoid --cost quadratic --eta 3 --epochs 30
-    synaptica train --rule feedback-alignment --out fa.safetensors
-    synaptica evaluate model.safetensors --data fashion-mnist
-    synaptica search examples/search.toml --sampler random --trials 20 --workers 2
-    synaptica visualize cnn.safetensors --what maximize --out pictures
+    synaptica train --rule fa --out fa.safetensors
+    synaptica train --rule dfa --hidden 256,256 --activation tanh --optimizer adam --eta 0.001
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 
 import numpy as np
 
-from synaptica.data import DATASETS, load_dataset
-from synaptica.errors import DataError, FormatError, NonFiniteError, ShapeError
-from synaptica.io import load_model, save_model
+from synaptica.cli.arguments import add_data_argument, positive_ints
+from synaptica.data import load_dataset
+from synaptica.errors import DataError
+from synaptica.io import save_model
 from synaptica.losses import COSTS, get_cost
 from synaptica.nn import ACTIVATIONS, INITIALISERS, mlp
 from synaptica.nn.cnn import cnn
 from synaptica.optim import OPTIMIZERS, make_optimizer
+from synaptica.recipes import CNN_DEFAULTS, DEFAULTS, MODELS
 from synaptica.rules import RULES, make_rule
-from synaptica.train import confusion_matrix, evaluate, fit, predict
+from synaptica.train import evaluate, fit
 from synaptica.train.run_logs import SPEED_BATCH, RunLogs
 
-# The defaults: [784, 256, 128, 10] ReLU with He initialisation, softmax log-likelihood, plain SGD
-# with η = 0.1, L2 λ = 0.5, mini-batches of 32, 20 epochs. On Fashion-MNIST this reaches about 0.89
-# test accuracy in well under a minute on 2 cores (docs/results.md has the measured figures).
-DEFAULTS = {
-    "hidden": "256,128", "activation": "relu", "cost": "log-likelihood", "init": "he",
-    "eta": 0.1, "lmbda": 0.5, "batch_size": 32, "epochs": 20, "rule": "backprop", "seed": 0,
-}
-# --model cnn: synaptica.nn.cnn.cnn() (conv 32 → pool → conv 64 → pool → FC 256 with dropout 0.5)
-# trained with Adam from η = 0.001 down a cosine to η/100 by the last epoch, no L2 (dropout
-# regularises), mini-batches of 64, 10 epochs; these are the options whose defaults differ between
-# the two models (docs/results.md has the measured accuracy).
-CNN_DEFAULTS = {"eta": 0.001, "lmbda": 0.0, "batch_size": 64, "epochs": 10, "schedule": "cosine"}
-MODELS = ("mlp", "cnn")
+#: Short names the command line accepts for the rules (the library itself uses each rule's one name).
+RULE_ALIASES = {"bp": "backprop", "fa": "feedback-alignment", "dfa": "direct-feedback-alignment"}
 
 
-def _positive_ints(text: str) -> list[int]:
-    try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated sizes such as 100 or 256,128, got {text!r}") from None
-    if any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(f"layer sizes must be positive, got {text!r}")
-    return sizes
+def _rule_name(text: str) -> str:
+    name = RULE_ALIASES.get(text, text)
+    if name not in RULES:
+        choices = ", ".join(sorted(RULES)) + "; aliases " + ", ".join(f"{a} = {n}" for a, n in RULE_ALIASES.items())
+        raise argparse.ArgumentTypeError(f"unknown rule {text!r}; choose from {choices}")
+    return name
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="synaptica",
-        description="Build and train neural networks from first principles.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def add_train_command(commands) -> None:
+    """Register ``train`` on the ``synaptica`` command's sub-parsers."""
     train = commands.add_parser(
         "train", help="train a network on a dataset and report its accuracy",
         description="Train a fully connected network with a learning rule, printing validation accuracy "
                     "per epoch (Nielsen's 'Epoch 3: 8512 / 10000') and the final test accuracy.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    _add_data_argument(train)
+    add_data_argument(train)
     train.add_argument("--model", choices=MODELS, default="mlp",
                        help="mlp: the fully connected network set by --hidden, --activation, --init, trained "
                             "by SGD by default; cnn: the default convolutional network (synaptica.nn.cnn), "
                             "trained by Adam by default (ignores --hidden, --activation and --init)")
-    train.add_argument("--hidden", type=_positive_ints, default=_positive_ints(DEFAULTS["hidden"]),
+    train.add_argument("--hidden", type=positive_ints, default=positive_ints(DEFAULTS["hidden"]),
                        metavar="SIZES", help="hidden layer sizes, comma-separated (e.g. 30 or 256,128); "
                        "input and output sizes come from the data")
     train.add_argument("--activation", choices=sorted(ACTIVATIONS), default=DEFAULTS["activation"],
@@ -104,9 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--schedule", choices=["constant", "cosine"], default=argparse.SUPPRESS,
                        help="cosine: η falls along half a cosine from --eta to --eta/100 by the last epoch "
                             f"(default: constant; {CNN_DEFAULTS['schedule']} with --model cnn)")
-    train.add_argument("--rule", choices=sorted(RULES), default=DEFAULTS["rule"],
-                       help="learning rule: exact backprop, feedback alignment (fixed random backward weights), "
-                            "or damped Newton steps (ignores --eta and --lmbda; use a large batch on a small net)")
+    train.add_argument("--rule", type=_rule_name, default=DEFAULTS["rule"], metavar="RULE",
+                       help=f"learning rule, one of {', '.join(sorted(RULES))} (aliases: "
+                            f"{', '.join(RULE_ALIASES)}): exact backprop, feedback alignment (fixed random backward "
+                            "weights), direct feedback alignment (the output error sent to every hidden layer "
+                            "through its own fixed random matrix), or damped Newton steps (ignores --eta and "
+                            "--lmbda; use a large batch on a small net)")
     train.add_argument("--seed", type=int, default=DEFAULTS["seed"],
                        help="seed for initial weights, shuffling and feedback matrices")
     train.add_argument("--patience", type=int, default=None,
@@ -125,45 +108,6 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also draw curves.png (cost and accuracy per epoch) and gradient_norms.png (each "
                             "layer's speed of learning ‖∂C/∂b‖) into the run directory; needs matplotlib")
     train.add_argument("--quiet", action="store_true", help="print only the final result")
-
-    evaluate_cmd = commands.add_parser(
-        "evaluate", help="report a saved model's accuracy and confusion matrix",
-        description="Evaluate a saved model on a dataset's test split: accuracy and confusion matrix.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    evaluate_cmd.add_argument("model", metavar="MODEL", help="a model file written by 'synaptica train --out'")
-    _add_data_argument(evaluate_cmd)
-    evaluate_cmd.add_argument("--split", choices=["test", "validation", "train"], default="test",
-                              help="which part of the dataset to evaluate on")
-    # imported here, not at the top: synaptica.search reads this module's DEFAULTS
-    from synaptica.search.cli import add_search_command
-    add_search_command(commands)
-    from synaptica.viz.command import add_visualize_command
-    add_visualize_command(commands)
-    return parser
-
-
-def _add_data_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", default="fashion-mnist", metavar="NAME_OR_DIR",
-                        help=f"a dataset name ({', '.join(DATASETS)}) or a directory holding the four "
-                             "standard IDX files (train-images-idx3-ubyte[.gz], ...) of any size")
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        if args.command == "train":
-            return _train(args)
-        if args.command == "search":
-            from synaptica.search.cli import search_command
-            return search_command(args)
-        if args.command == "visualize":
-            from synaptica.viz.command import visualize_command
-            return visualize_command(args)
-        return _evaluate(args)
-    except (DataError, FormatError, ShapeError, NonFiniteError, ValueError, ModuleNotFoundError) as error:
-        print(f"synaptica {args.command}: error: {error}", file=sys.stderr)
-        return 2
 
 
 def _model_defaults(args: argparse.Namespace) -> None:
@@ -209,7 +153,7 @@ def _augment(args: argparse.Namespace, train):
     return Augment([Shift(1)], image_shape=tuple(train.image_shape[-2:]))
 
 
-def _train(args: argparse.Namespace) -> int:
+def train_command(args: argparse.Namespace) -> int:
     _model_defaults(args)
     if args.epochs < 1 or args.batch_size < 1 or args.eta <= 0 or args.lmbda < 0:
         raise ValueError("--epochs and --batch-size must be >= 1, --eta > 0 and --lmbda >= 0")
@@ -247,30 +191,3 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluate(args: argparse.Namespace) -> int:
-    model, metadata = load_model(args.model)
-    splits = load_dataset(args.data)
-    data = getattr(splits, args.split)
-    if data is None:
-        raise DataError(f"{args.data} has no {args.split} split")
-    cost_name = metadata.get("synaptica.cost")
-    cost = get_cost(cost_name) if cost_name in COSTS else None
-    result = evaluate(model, data.x, data.y, cost)
-    predictions = predict(model, data.x).argmax(axis=1)
-    matrix = confusion_matrix(data.y, predictions, data.n_classes)
-    print(f"{args.model} on {args.data} ({args.split}): accuracy {result.accuracy:.4f} "
-          f"({result.correct} / {result.total})" + (f", cost {result.cost:.4f}" if cost else ""))
-    print(_format_confusion(matrix))
-    return 0
-
-
-def _format_confusion(matrix: np.ndarray) -> str:
-    """Rows are true classes, columns predicted classes."""
-    width = max(5, len(str(matrix.max())) + 1)
-    head = "true\\pred" + "".join(f"{j:>{width}}" for j in range(len(matrix)))
-    rows = [f"{i:>9}" + "".join(f"{v:>{width}}" for v in row) for i, row in enumerate(matrix)]
-    return "\n".join([head, *rows])
-
-
-if __name__ == "__main__":
-    sys.exit(main())
