@@ -10,6 +10,7 @@ from synaptica.optim import Adam
 from synaptica.rules import DirectFeedbackAlignment
 from synaptica.rules.alignment import UpdateAlignment
 from synaptica.train import evaluate
+from tests.rules.resume import assert_resumes_exactly
 
 
 @pytest.fixture
@@ -68,20 +69,7 @@ def test_state_dict_resumes_exactly(batches):
         model = mlp([20, 16, 8, 4], "relu", init="he", rng=1)
         return model, DirectFeedbackAlignment(LogLikelihoodCost(), Adam(model.parameters(), 1e-2))
 
-    model, rule = fresh()
-    rule.bind(model, np.random.default_rng(2))
-    for batch in batches[:10]:
-        rule.step(model, batch)
-    weights, state = {k: v.copy() for k, v in model.state_dict().items()}, rule.state_dict()
-    for batch in batches[10:]:
-        rule.step(model, batch)
-    resumed, resumed_rule = fresh()
-    resumed.load_state_dict(weights)
-    resumed_rule.bind(resumed, np.random.default_rng(3))
-    resumed_rule.load_state_dict(state)
-    for batch in batches[10:]:
-        resumed_rule.step(resumed, batch)
-    assert all(np.array_equal(p.data, q.data) for p, q in zip(model.parameters(), resumed.parameters()))
+    assert_resumes_exactly(fresh, batches)
 
 
 @pytest.mark.slow

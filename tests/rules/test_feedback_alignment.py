@@ -8,6 +8,7 @@ from synaptica import Backprop, CrossEntropyCost, FeedbackAlignment, LogLikeliho
 from synaptica.nn import Conv2d, Flatten, Linear, MaxPool2d, Maxout, Module, Parameter, ReLU, Sequential, mlp
 from synaptica.rules.alignment import UpdateAlignment, angle
 from synaptica.train import evaluate
+from tests.rules.resume import assert_resumes_exactly
 
 
 def _trained_weights(rule_class, tie_feedback: bool, batches, model=None) -> list[np.ndarray]:
@@ -98,21 +99,7 @@ def test_state_dict_resumes_exactly(batches):
         model = mlp([20, 16, 8, 4], "sigmoid", output_activation="sigmoid", rng=7)
         return model, FeedbackAlignment(QuadraticCost(), SGD(model.parameters(), 0.5, momentum=0.9))
 
-    model, rule = fresh()
-    rule.bind(model, np.random.default_rng(1))
-    for batch in batches[:10]:
-        rule.step(model, batch)
-    saved_weights, saved_rule = {k: v.copy() for k, v in model.state_dict().items()}, rule.state_dict()
-    for batch in batches[10:]:
-        rule.step(model, batch)
-
-    resumed, resumed_rule = fresh()
-    resumed.load_state_dict(saved_weights)
-    resumed_rule.bind(resumed, np.random.default_rng(99))  # other matrices, replaced by the saved ones
-    resumed_rule.load_state_dict(saved_rule)
-    for batch in batches[10:]:
-        resumed_rule.step(resumed, batch)
-    assert all(np.array_equal(p.data, q.data) for p, q in zip(model.parameters(), resumed.parameters()))
+    assert_resumes_exactly(fresh, batches)
 
 
 class _Bilinear(Module):
