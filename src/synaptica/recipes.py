@@ -22,3 +22,24 @@ CNN_DEFAULTS = {"eta": 0.001, "lmbda": 0.0, "batch_size": 64, "epochs": 10, "sch
 
 #: The network kinds ``synaptica train --model`` builds.
 MODELS = ("mlp", "cnn")
+
+#: ``--rule evolution-strategies``: the settings whose defaults differ for it. Each generation scores a
+#: population of networks on one mini-batch, so the batch is large (500: a less noisy fitness) and
+#: Adam applies the estimate with η = 0.01, as Salimans et al. (2017) do; 100 networks per generation
+#: with σ = 0.02 (docs/rules.md has the measured figures).
+ES_DEFAULTS = {"eta": 0.01, "batch_size": 500, "epochs": 10, "optimizer": "adam", "population": 100,
+               "sigma": 0.02}
+
+#: The settings whose defaults depend on the model and the rule (the command line fills them in).
+VARYING = ("eta", "lmbda", "batch_size", "epochs", "schedule", "optimizer")
+
+
+def recipe(model: str, rule: str) -> dict:
+    """The defaults of the settings in :data:`VARYING` for ``model`` trained by ``rule``: the MLP
+    recipe, the CNN's where it differs, then evolution strategies' where it differs."""
+    settings = {**DEFAULTS, "schedule": "constant", "optimizer": "sgd"}
+    if model == "cnn":
+        settings.update(CNN_DEFAULTS, optimizer="adam")
+    if rule == "evolution-strategies":
+        settings.update(ES_DEFAULTS)
+    return {name: settings[name] for name in VARYING}

@@ -57,6 +57,19 @@ def test_direct_feedback_alignment_from_the_command_line(subset_dir, tmp_path, s
     assert unknown.returncode == 2 and "unknown rule 'dfb'" in unknown.stderr and "dfa = direct-" in unknown.stderr
 
 
+def test_evolution_strategies_from_the_command_line(tmp_path):
+    result = run_python([*CLI, "train", "--rule", "es", "--data", "digits", "--hidden", "32", "--activation", "tanh",
+                         "--init", "xavier", "--eta", "0.03", "--population", "50", "--sigma", "0.05",
+                         "--batch-size", "200", "--epochs", "12"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "rule evolution-strategies, Adam" in result.stdout  # Adam by default for this rule
+    assert re.search(r"generation 50: loss [0-9.]+  fitness_mean -[0-9.]+  fitness_max -[0-9.]+  "
+                     r"held-out accuracy [0-9.]+  \([0-9.]+ generations/s\)", result.stdout)
+    assert float(re.search(r"Test accuracy: ([0-9.]+)", result.stdout).group(1)) > 0.8
+    misplaced = run_python([*CLI, "train", "--sigma", "0.1"], cwd=tmp_path)
+    assert misplaced.returncode == 2 and "--sigma belongs to --rule evolution-strategies" in misplaced.stderr
+
+
 def test_bad_input_gives_a_clear_error_and_exit_status_2(tmp_path):
     missing = run_python([*CLI, "train", "--data", str(tmp_path)])
     assert missing.returncode == 2 and "train-images-idx3-ubyte" in missing.stderr

@@ -68,7 +68,8 @@ def test_bad_names_and_misplaced_momentum_are_clear_errors():
 def test_rules_by_name():
     cost = LogLikelihoodCost()
     optimizer = make_optimizer("sgd", mlp(SIZES, "sigmoid", rng=0).parameters(), 0.1)
-    assert set(RULES) == {"backprop", "feedback-alignment", "direct-feedback-alignment", "damped-newton"}
+    assert set(RULES) == {"backprop", "feedback-alignment", "direct-feedback-alignment", "evolution-strategies",
+                          "damped-newton"}
     backprop = make_rule("backprop", cost, optimizer)
     assert isinstance(backprop, Backprop) and backprop.optimizer is optimizer
     assert isinstance(make_rule("feedback-alignment", cost, optimizer), FeedbackAlignment)

@@ -22,13 +22,15 @@ from synaptica.losses import COSTS, get_cost
 from synaptica.nn import ACTIVATIONS, INITIALISERS, mlp
 from synaptica.nn.cnn import cnn
 from synaptica.optim import OPTIMIZERS, make_optimizer
-from synaptica.recipes import CNN_DEFAULTS, DEFAULTS, MODELS
+from synaptica.recipes import CNN_DEFAULTS, DEFAULTS, ES_DEFAULTS, MODELS, recipe
 from synaptica.rules import RULES, make_rule
-from synaptica.train import evaluate, fit
+from synaptica.train import Classification, evaluate, fit
+from synaptica.train.progress import StepReport
 from synaptica.train.run_logs import SPEED_BATCH, RunLogs
 
 #: Short names the command line accepts for the rules (the library itself uses each rule's one name).
-RULE_ALIASES = {"bp": "backprop", "fa": "feedback-alignment", "dfa": "direct-feedback-alignment"}
+RULE_ALIASES = {"bp": "backprop", "fa": "feedback-alignment", "dfa": "direct-feedback-alignment",
+                "es": "evolution-strategies"}
 
 
 def _rule_name(text: str) -> str:
@@ -62,26 +64,28 @@ def add_train_command(commands) -> None:
                             "log-likelihood (softmax outputs)")
     train.add_argument("--init", choices=sorted(set(INITIALISERS) - {"zeros"}), default=DEFAULTS["init"],
                        help="weight initialisation: large N(0,1), nielsen N(0,1/n_in), xavier, he")
-    # defaults that depend on --model are filled in by _model_defaults (SUPPRESS: absent unless given)
-    train.add_argument("--eta", "--learning-rate", dest="eta", type=float, default=argparse.SUPPRESS,
-                       help=f"learning rate η (default: {DEFAULTS['eta']}; {CNN_DEFAULTS['eta']} with --model cnn)")
-    train.add_argument("--lmbda", "--l2", dest="lmbda", type=float, default=argparse.SUPPRESS,
+    # defaults that depend on --model and --rule are filled in by _recipe_defaults (None: not given)
+    train.add_argument("--eta", "--learning-rate", dest="eta", type=float, default=None,
+                       help=f"learning rate η (default: {DEFAULTS['eta']}; {CNN_DEFAULTS['eta']} with --model cnn; "
+                            f"{ES_DEFAULTS['eta']} with --rule es)")
+    train.add_argument("--lmbda", "--l2", dest="lmbda", type=float, default=None,
                        help=f"L2 regularisation λ (weights shrink by 1 − ηλ/n each step) (default: "
                             f"{DEFAULTS['lmbda']}; {CNN_DEFAULTS['lmbda']} with --model cnn)")
-    train.add_argument("--batch-size", type=int, default=argparse.SUPPRESS,
+    train.add_argument("--batch-size", type=int, default=None,
                        help=f"mini-batch size m (default: {DEFAULTS['batch_size']}; {CNN_DEFAULTS['batch_size']} "
-                            "with --model cnn)")
-    train.add_argument("--epochs", type=int, default=argparse.SUPPRESS,
-                       help=f"number of epochs (default: {DEFAULTS['epochs']}; {CNN_DEFAULTS['epochs']} with --model cnn)")
+                            f"with --model cnn; {ES_DEFAULTS['batch_size']} with --rule es)")
+    train.add_argument("--epochs", type=int, default=None,
+                       help=f"number of epochs (default: {DEFAULTS['epochs']}; {CNN_DEFAULTS['epochs']} with --model cnn; "
+                            f"{ES_DEFAULTS['epochs']} with --rule es)")
     train.add_argument("--optimizer", choices=list(OPTIMIZERS), default=None,
                        help="how gradients become updates: sgd takes L2 λ as Nielsen's weight shrink; the "
                             "adaptive ones (adam, adamw, rmsprop, adagrad) take λ as a penalty on the gradient "
-                            "and want a small --eta such as 0.001 (default: sgd; adam with --model cnn)")
+                            "and want a small --eta such as 0.001 (default: sgd; adam with --model cnn or --rule es)")
     train.add_argument("--dropout", type=float, default=0.0, metavar="P",
                        help="mlp: drop each hidden unit with probability P while training (0: no dropout)")
     train.add_argument("--augment", choices=["none", "shift"], default="none",
                        help="shift: move every training image by -1, 0 or +1 pixel each way as it is drawn")
-    train.add_argument("--schedule", choices=["constant", "cosine"], default=argparse.SUPPRESS,
+    train.add_argument("--schedule", choices=["constant", "cosine"], default=None,
                        help="cosine: η falls along half a cosine from --eta to --eta/100 by the last epoch "
                             f"(default: constant; {CNN_DEFAULTS['schedule']} with --model cnn)")
     train.add_argument("--rule", type=_rule_name, default=DEFAULTS["rule"], metavar="RULE",
@@ -90,6 +94,11 @@ def add_train_command(commands) -> None:
                             "weights), direct feedback alignment (the output error sent to every hidden layer "
                             "through its own fixed random matrix), or damped Newton steps (ignores --eta and "
                             "--lmbda; use a large batch on a small net)")
+    train.add_argument("--population", type=int, default=None, metavar="N",
+                       help=f"--rule es: networks scored per generation, an even number (antithetic pairs θ ± σε) "
+                            f"(default: {ES_DEFAULTS['population']})")
+    train.add_argument("--sigma", type=float, default=None, metavar="σ",
+                       help=f"--rule es: the standard deviation of the perturbations (default: {ES_DEFAULTS['sigma']})")
     train.add_argument("--seed", type=int, default=DEFAULTS["seed"],
                        help="seed for initial weights, shuffling and feedback matrices")
     train.add_argument("--patience", type=int, default=None,
@@ -110,12 +119,18 @@ def add_train_command(commands) -> None:
     train.add_argument("--quiet", action="store_true", help="print only the final result")
 
 
-def _model_defaults(args: argparse.Namespace) -> None:
-    """Fill in --eta, --lmbda, --batch-size, --epochs and --schedule, when not given, with the model's defaults."""
-    defaults = CNN_DEFAULTS if args.model == "cnn" else {**DEFAULTS, "schedule": "constant"}
-    for name in CNN_DEFAULTS:
-        if not hasattr(args, name):
-            setattr(args, name, defaults[name])
+def _recipe_defaults(args: argparse.Namespace) -> None:
+    """Fill in the options whose defaults depend on --model and --rule (synaptica.recipes), when not given."""
+    for name, value in recipe(args.model, args.rule).items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, value)
+    es_options = [f"--{name}" for name in ("population", "sigma") if getattr(args, name) is not None]
+    if args.rule == "evolution-strategies":
+        args.population = ES_DEFAULTS["population"] if args.population is None else args.population
+        args.sigma = ES_DEFAULTS["sigma"] if args.sigma is None else args.sigma
+    elif es_options:
+        verb = "belongs" if len(es_options) == 1 else "belong"
+        raise ValueError(f"{' and '.join(es_options)} {verb} to --rule evolution-strategies, not {args.rule}")
 
 
 def _build_model(args: argparse.Namespace, train, cost, rng):
@@ -130,8 +145,8 @@ def _build_model(args: argparse.Namespace, train, cost, rng):
         sizes = [train.x.shape[1], *args.hidden, train.n_classes]
         model = mlp(sizes, args.activation, output_activation=None if cost.takes_logits else "sigmoid",
                     init=args.init, rng=rng, dropout=args.dropout)
-    name = args.optimizer or ("adam" if args.model == "cnn" else "sgd")
-    return model, make_optimizer(name, model.parameters(), args.eta, lmbda=args.lmbda, n_examples=len(train.x))
+    return model, make_optimizer(args.optimizer, model.parameters(), args.eta, lmbda=args.lmbda,
+                                 n_examples=len(train.x))
 
 
 def _schedule(args: argparse.Namespace, optimizer) -> list:
@@ -153,8 +168,23 @@ def _augment(args: argparse.Namespace, train):
     return Augment([Shift(1)], image_shape=tuple(train.image_shape[-2:]))
 
 
+def _rule_options(args: argparse.Namespace) -> dict:
+    """The rule's own options: population and σ for evolution strategies, none for the others."""
+    if args.rule == "evolution-strategies":
+        return {"population": args.population, "sigma": args.sigma}
+    return {}
+
+
+def _step_report(args: argparse.Namespace, held_out, cost) -> list:
+    """Evolution strategies: a line every 10 generations with the fitness, a held-out accuracy and the speed."""
+    if args.rule != "evolution-strategies" or args.quiet:
+        return []
+    probe = Classification(held_out.x[:1000], held_out.y[:1000], cost, name="held-out")
+    return [StepReport(10, probe, unit="generation")]
+
+
 def train_command(args: argparse.Namespace) -> int:
-    _model_defaults(args)
+    _recipe_defaults(args)
     if args.epochs < 1 or args.batch_size < 1 or args.eta <= 0 or args.lmbda < 0:
         raise ValueError("--epochs and --batch-size must be >= 1, --eta > 0 and --lmbda >= 0")
     splits = load_dataset(args.data)
@@ -162,7 +192,7 @@ def train_command(args: argparse.Namespace) -> int:
     cost = get_cost(args.cost)
     rng = np.random.default_rng(args.seed)
     model, optimizer = _build_model(args, train, cost, rng)
-    rule = make_rule(args.rule, cost, optimizer)
+    rule = make_rule(args.rule, cost, optimizer, **_rule_options(args))
     held_out = validation if validation is not None else test
     if not args.quiet:
         print(f"{args.data}: {len(train.x)} training, {len(held_out.x)} validation, {len(test.x)} test examples")
@@ -175,7 +205,8 @@ def train_command(args: argparse.Namespace) -> int:
     history = fit(model, rule, (train.x, train.y), epochs=args.epochs, batch_size=args.batch_size, rng=rng,
                   validation=(held_out.x, held_out.y), patience=args.patience,
                   restore_best=not args.last and validation is not None, verbose=not args.quiet,
-                  callbacks=[*run_logs.callbacks, *_schedule(args, getattr(rule, "optimizer", None))], augment=_augment(args, train))
+                  callbacks=[*run_logs.callbacks, *_schedule(args, getattr(rule, "optimizer", None)),
+                             *_step_report(args, held_out, cost)], augment=_augment(args, train))
     result = evaluate(model, test.x, test.y, cost)
     print(f"Test accuracy: {result.accuracy:.4f} ({result.correct} / {result.total}), cost {result.cost:.4f}, "
           f"trained in {time.perf_counter() - started:.1f} s")

@@ -68,23 +68,23 @@ def parameter_count(model: Module) -> int:
     return sum(p.data.size for p in model.parameters())
 
 
-def parameter_vector(model: Module) -> np.ndarray:
-    """All of ``model``'s parameters flattened into one float64 vector w (a copy), in the order of
-    ``model.parameters()``, each parameter in row-major (C) order."""
+def parameter_vector(model: Module, dtype=np.float64) -> np.ndarray:
+    """All of ``model``'s parameters flattened into one vector w (a copy, float64 unless ``dtype`` says
+    otherwise), in the order of ``model.parameters()``, each parameter in row-major (C) order."""
     parameters = model.parameters()
     if not parameters:
         raise ValueError(f"{type(model).__name__} has no parameters")
-    return np.concatenate([p.data.ravel() for p in parameters]).astype(np.float64)
+    return np.concatenate([p.data.ravel() for p in parameters]).astype(dtype)
 
 
 def set_parameter_vector(model: Module, vector: np.ndarray) -> None:
     """Write the vector w back into ``model``'s parameters, each in its own dtype (the inverse of
     :func:`parameter_vector`)."""
-    for p, piece in zip(model.parameters(), _split(model, vector, "set_parameter_vector")):
+    for p, piece in zip(model.parameters(), vector_pieces(model, vector, "set_parameter_vector")):
         p.data = piece.astype(p.dtype, copy=True)
 
 
-def _split(model: Module, vector: np.ndarray, where: str) -> list[np.ndarray]:
+def vector_pieces(model: Module, vector: np.ndarray, where: str = "vector_pieces") -> list[np.ndarray]:
     """The vector cut into pieces shaped like ``model``'s parameters (views, no copies)."""
     vector = np.asarray(vector)
     named = list(model.named_parameters())
@@ -111,7 +111,7 @@ def _weights_at(model: Module, w: np.ndarray, where: str) -> Iterator[None]:
                              "rules do this in bind)")
     parameters = model.parameters()
     saved = [(p.data, p.grad) for p in parameters]
-    pieces = _split(model, np.array(w, dtype=np.float64), where)  # a copy: nothing outside can change it
+    pieces = vector_pieces(model, np.array(w, dtype=np.float64), where)  # a copy: nothing outside can change it
     try:
         for p, piece in zip(parameters, pieces):
             p.data, p.grad = piece, None
@@ -188,7 +188,7 @@ def hessian_vector_product(model: Module, cost: Cost, x, y, v: np.ndarray, w: np
         w = parameter_vector(model)
     v = np.asarray(v, dtype=np.float64)
     if v.shape != w.shape:
-        _split(model, v, "hessian_vector_product")  # raises the ShapeError that names the layout
+        vector_pieces(model, v, "hessian_vector_product")  # raises the ShapeError that names the layout
     if not np.any(v):
         return np.zeros_like(w)
     step = finite_difference_step(w, v) if epsilon is None else float(epsilon)

@@ -5,18 +5,21 @@ from synaptica.rules.base import GradientRule as GradientRule
 from synaptica.rules.base import LearningRule as LearningRule
 from synaptica.rules.base import gradient_step as gradient_step
 from synaptica.rules.direct_feedback_alignment import DirectFeedbackAlignment as DirectFeedbackAlignment
+from synaptica.rules.evolution_strategies import EvolutionStrategies as EvolutionStrategies
 from synaptica.rules.feedback_alignment import FeedbackAlignment as FeedbackAlignment
 from synaptica.rules.newton import DampedNewton as DampedNewton
 
 #: The rules by name, derived from the classes' own ``name``.
-RULES = {rule.name: rule for rule in (Backprop, FeedbackAlignment, DirectFeedbackAlignment, DampedNewton)}
+RULES = {rule.name: rule for rule in (Backprop, FeedbackAlignment, DirectFeedbackAlignment, EvolutionStrategies,
+                                      DampedNewton)}
 
 
-def make_rule(name: str, cost, optimizer):
-    """The learning rule called ``name`` (a key of :data:`RULES`) with its cost and optimizer.
-    Damped Newton takes its own steps from the Hessian and uses no optimizer."""
+def make_rule(name: str, cost, optimizer, **options):
+    """The learning rule called ``name`` (a key of :data:`RULES`) with its cost, optimizer and the rule's
+    own ``options`` (``population=`` and ``sigma=`` for evolution strategies). Damped Newton takes its
+    own steps from the Hessian and uses no optimizer."""
     if name not in RULES:
         raise ValueError(f"unknown learning rule {name!r}; choose from {sorted(RULES)}")
     if RULES[name] is DampedNewton:
-        return DampedNewton(cost)
-    return RULES[name](cost, optimizer)
+        return DampedNewton(cost, **options)
+    return RULES[name](cost, optimizer, **options)

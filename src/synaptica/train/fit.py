@@ -3,7 +3,7 @@
     rule.bind(model, the rule's own random stream)
     for each epoch:
         for each batch the source yields (shuffled with the run's Generator):
-            metrics = rule.step(model, batch)
+            metrics = rule.step(model, batch)         (callbacks' after_step see them: progress lines)
         history records the steps' metrics and what every evaluator measures
         callbacks run (epoch line, schedules, logs, early stopping); one may raise StopTraining
     rule.unbind(model); callbacks' end() (early stopping puts the best weights back)
@@ -52,7 +52,8 @@ def fit(model: Module, rule: LearningRule, data, *, epochs: int, batch_size: int
         rng: seed or Generator: the source shuffles and distorts with it; the rule receives a stream
             of its own derived from it (:func:`synaptica.random.stream`).
         evaluators: called as ``evaluator(model) -> {name: value}`` after every epoch.
-        callbacks: called as ``callback(epoch, history, model)`` after each epoch (and ``end(history,
+        callbacks: called as ``callback(epoch, history, model)`` after each epoch (and, where they
+            have them, ``after_step(epoch, index, metrics, model)`` after every step and ``end(history,
             model)`` when training ends); one raising :class:`StopTraining` ends training after the
             epoch, its message in ``history.stop_reason``.
         validation, cost: shorthand for ``evaluators=[Classification(*validation, cost)]``, the cost
@@ -76,6 +77,7 @@ def fit(model: Module, rule: LearningRule, data, *, epochs: int, batch_size: int
     evaluators = [*evaluators, *_validation(validation, cost if cost is not None else getattr(rule, "cost", None))]
     callbacks = [*([EpochReport(evaluators, out)] if verbose else []),
                  *_early_stopping(evaluators, patience, restore_best, verbose, out), *callbacks]
+    step_hooks = [callback.after_step for callback in callbacks if hasattr(callback, "after_step")]
     generator = as_generator(rng)
     history = History()
     rule.bind(model, stream(generator, "rule"))
@@ -86,7 +88,11 @@ def fit(model: Module, rule: LearningRule, data, *, epochs: int, batch_size: int
                 started = time.perf_counter()
                 batches = progress_bar(source.batches(model, generator), f"Epoch {epoch}", progress, out,
                                        getattr(source, "steps", None))
-                steps = [_step(rule, model, batch, epoch, index) for index, batch in enumerate(batches)]
+                steps = []
+                for index, batch in enumerate(batches):
+                    steps.append(_step(rule, model, batch, epoch, index))
+                    for hook in step_hooks:
+                        hook(epoch, index, steps[-1], model)
                 evaluated = {name: value for evaluator in evaluators for name, value in evaluator(model).items()}
                 model.train()
                 history.end_epoch(epoch, steps, getattr(source, "examples", None), evaluated,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Iterable, Sequence, TypeVar
+import time
+from typing import Callable, Iterable, Sequence, TypeVar
 
 from synaptica.nn.module import Module
 from synaptica.train.history import History
@@ -52,3 +53,45 @@ class EpochReport:
 
     def _print(self, line: str) -> None:
         print(line, file=sys.stdout if self.out is None else self.out, flush=True)
+
+
+class StepReport:
+    """A line every ``every`` steps: the step's metrics, a held-out measurement, and the speed.
+
+    For rules whose steps are worth watching one by one, such as the generations of evolution
+    strategies (a callback with an ``after_step`` hook)::
+
+        generation 120: loss 0.5213  fitness_mean -0.5310  fitness_max -0.4012  held-out accuracy 0.7420  (3.12 generations/s)
+
+    Args:
+        every: steps between lines.
+        held_out: an evaluator (e.g. ``Classification(x[:500], y[:500], name="held-out")``) run on the
+            model for each line; None for none.
+        unit: what a step is called (``"step"``, ``"generation"``).
+        out: where the lines go (default: standard output).
+    """
+
+    def __init__(self, every: int = 10, held_out: Callable | None = None, unit: str = "step", out=None):
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"StepReport: every must be an integer >= 1, got {every!r}")
+        self.every, self.held_out, self.unit, self.out = every, held_out, unit, out
+        self.steps = 0
+        self._since = time.perf_counter()
+
+    def after_step(self, epoch: int, index: int, metrics: dict, model: Module) -> None:
+        self.steps += 1
+        if self.steps % self.every:
+            return
+        rate = self.every / max(time.perf_counter() - self._since, 1e-9)
+        parts = [f"{name} {value:.4f}" for name, value in metrics.items() if name != "correct"]
+        if self.held_out is not None:
+            was_training = model.training
+            parts += [f"{name.replace('_', ' ')} {value:.4f}" for name, value in self.held_out(model).items()
+                      if name.endswith("accuracy")]
+            model.train(was_training)
+        print(f"{self.unit} {self.steps}: {'  '.join(parts)}  ({rate:.2f} {self.unit}s/s)",
+              file=sys.stdout if self.out is None else self.out, flush=True)
+        self._since = time.perf_counter()
+
+    def __call__(self, epoch: int, history: History, model: Module) -> None:
+        """Nothing at the end of an epoch: the epoch line says it."""

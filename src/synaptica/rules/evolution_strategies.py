@@ -1,0 +1,185 @@
+"""Evolution strategies (Salimans et al. 2017): a gradient estimated from the fitness of perturbed copies."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from synaptica.losses import get_cost
+from synaptica.nn.module import Module
+from synaptica.optim.hessian import parameter_vector, vector_pieces
+from synaptica.rules.base import GradientRule, State, batch_metrics, checked_cost, inputs_and_targets
+from synaptica.tensor import Tensor, no_grad
+from synaptica.train.blas import blas_threads
+
+#: The worker task that scores a slice of the population (see :func:`evaluate_members`).
+FITNESS_TASK = "synaptica.rules.evolution_strategies:evaluate_members"
+
+
+class EvolutionStrategies(GradientRule):
+    """Natural evolution strategies with antithetic sampling, rank shaping and any optimizer.
+
+    The parameters θ of the whole network are one vector. Each step (a *generation*) draws n/2
+    Gaussian directions εᵢ, scores the 2·(n/2) perturbed networks θ ± σεᵢ by their fitness
+    F = −C(θ ± σεᵢ) on the step's mini-batch, and estimates the gradient of the expected fitness of
+    the search distribution N(θ, σ²I):
+
+        ∇θ E[F(θ + σε)] ≈ 1/(nσ) Σᵢ (F̃ᵢ⁺ − F̃ᵢ⁻) εᵢ
+
+    where F̃ are the fitnesses after *centred-rank shaping* (each replaced by its rank, scaled to
+    [−½, ½]), which makes the step blind to the scale of the cost and to outliers. The estimate's
+    negative is written to ``.grad`` so that any optimizer applies it (Adam by default on the command
+    line, its L2 λ acting as the weight decay Salimans et al. use). No backward pass is taken: the
+    rule needs only forward passes, so it trains any model whose cost can be computed, and those
+    forward passes are independent of one another.
+
+    **Common random numbers.** Every εᵢ is generated from a seed, (this run's key, generation, i),
+    so only seeds and scalar fitnesses need to cross between processes: the workers of an
+    :mod:`executor <synaptica.parallel>` receive the architecture as JSON, the flat vector θ, the
+    mini-batch and the seeds, and return 2·k numbers; this process regenerates the εᵢ to form the
+    estimate. The fitnesses do not depend on which worker computed them (each is computed with one
+    BLAS thread from the same inputs), so the same seed gives bitwise the same weights on every
+    executor.
+
+    Reference: T. Salimans, J. Ho, X. Chen, S. Sidor and I. Sutskever, "Evolution strategies as a
+    scalable alternative to reinforcement learning", arXiv:1703.03864, 2017 (antithetic sampling,
+    fitness shaping, weight decay, seeds in place of perturbations).
+
+    Args:
+        cost: the cost whose negative is the fitness.
+        optimizer: applies the estimate (e.g. ``Adam(model.parameters(), 0.01)``).
+        population: networks scored per generation, an even number ≥ 2 (pairs θ ± σε).
+        sigma: σ > 0, the standard deviation of the perturbations.
+        executor: where the fitnesses are computed (:func:`synaptica.parallel.make_executor`); None
+            computes them in this process.
+        tasks_per_worker: how many slices of the population each worker gets per generation.
+        shaping: ``"ranks"`` (centred ranks, as Salimans et al.) or ``"none"`` (the raw fitnesses, for
+            which the estimate on a cost quadratic in θ is exactly (2/n) Σᵢ εᵢεᵢᵀ ∇θF: the antithetic
+            difference F(θ + σε) − F(θ − σε) is then 2σ ε·∇F, with no error from σ).
+
+    Step metrics: ``loss`` and ``correct`` of θ itself on the batch, ``fitness_mean`` and
+    ``fitness_max`` over the population.
+    """
+
+    name = "evolution-strategies"
+
+    def __init__(self, cost, optimizer, population: int = 100, sigma: float = 0.05, executor=None,
+                 tasks_per_worker: int = 1, shaping: str = "ranks"):
+        super().__init__(cost, optimizer)
+        if isinstance(population, bool) or not isinstance(population, int) or population < 2 or population % 2:
+            raise ValueError(f"EvolutionStrategies: population must be an even integer >= 2 (antithetic "
+                             f"pairs), got {population!r}")
+        if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
+            raise ValueError(f"EvolutionStrategies: sigma must be a finite number > 0, got {sigma!r}")
+        if shaping not in ("ranks", "none"):
+            raise ValueError(f"EvolutionStrategies: shaping must be 'ranks' or 'none', got {shaping!r}")
+        self.population, self.sigma, self.shaping = population, float(sigma), shaping
+        self.executor, self.tasks_per_worker = executor, tasks_per_worker
+        self.key: int | None = None
+        self.generation = 0
+        self._architecture: str | None = None
+
+    def bind(self, model: Module, rng: np.random.Generator) -> None:
+        if self.key is None:  # a second fit continues the same sequence of perturbations
+            self.key = int(rng.integers(2 ** 63))
+        self._architecture = json.dumps(model.config())
+        if not model.parameters():
+            raise ValueError(f"EvolutionStrategies: the model {model!r} has no parameters")
+
+    def unbind(self, model: Module) -> None:
+        self._architecture = None
+
+    def gradients(self, model: Module, batch: tuple) -> dict:
+        if self._architecture is None:
+            raise RuntimeError("EvolutionStrategies: call bind(model, rng) before step (fit does it)")
+        x, y = inputs_and_targets(batch)
+        dtype = model.parameters()[0].dtype
+        theta = parameter_vector(model, dtype)
+        fitness = self._fitness(model, theta, x, y)  # (pairs, 2): F(θ + σε), F(θ − σε)
+        if self.shaping == "ranks":
+            ranked = np.where(np.isfinite(fitness), fitness, -np.inf)  # a diverged copy is the least fit
+            shaped = centred_ranks(ranked.ravel()).reshape(fitness.shape)
+        else:
+            shaped = fitness
+        weights = shaped[:, 0] - shaped[:, 1]
+        estimate = np.zeros(theta.size, np.float64)
+        for pair, weight in enumerate(weights):
+            estimate += weight * member_noise(self.key, self.generation, pair, theta.size, dtype)
+        estimate /= self.population * self.sigma
+        self.optimizer.zero_grad()
+        for p, piece in zip(model.parameters(), vector_pieces(model, -estimate)):  # ascend F = descend C
+            p.grad = piece.astype(p.dtype)
+        self.generation += 1
+        with no_grad():
+            output = model(Tensor(x))
+            value = checked_cost(self.cost(output, y))
+        return {**batch_metrics(value, output.data, y), "fitness_mean": float(fitness.mean()),
+                "fitness_max": float(fitness.max())}
+
+    def _fitness(self, model: Module, theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        pairs = self.population // 2
+        workers = getattr(self.executor, "workers", 1)
+        slices = np.array_split(np.arange(pairs), min(pairs, workers * self.tasks_per_worker))
+        common = {"architecture": self._architecture, "theta": theta, "x": x, "y": np.asarray(y),
+                  "cost": self.cost.name, "key": self.key, "generation": self.generation, "sigma": self.sigma,
+                  **{f"buffer.{name}": value for name, value in model.named_buffers()}}
+        payloads = [{**common, "first": int(part[0]), "count": len(part)} for part in slices if len(part)]
+        if self.executor is None:
+            results = [evaluate_members(payload) for payload in payloads]
+        else:
+            results = self.executor.map(FITNESS_TASK, payloads)
+        return np.concatenate([np.asarray(result["fitness"]).reshape(-1, 2) for result in results])
+
+    def state_dict(self) -> State:
+        return {**super().state_dict(), "es.key": np.array(self.key, dtype=np.uint64),
+                "es.generation": np.array(self.generation, dtype=np.int64)}
+
+    def load_state_dict(self, state: State) -> None:
+        super().load_state_dict(state)
+        self.key, self.generation = int(state["es.key"]), int(state["es.generation"])
+
+    def __repr__(self) -> str:
+        return (f"EvolutionStrategies({self.cost.name}, {type(self.optimizer).__name__}, population="
+                f"{self.population}, sigma={self.sigma:g})")
+
+
+def member_noise(key: int, generation: int, pair: int, size: int, dtype) -> np.ndarray:
+    """εᵢ for pair ``pair`` of ``generation``: standard normals from the seed (key, generation, pair)."""
+    return np.random.default_rng([key, generation, pair]).standard_normal(size, dtype=dtype)
+
+
+def centred_ranks(values: np.ndarray) -> np.ndarray:
+    """Each value replaced by its rank among all of them, scaled to [−½, ½] (ties broken by position)."""
+    ranks = np.empty(len(values), np.float64)
+    ranks[np.argsort(values, kind="stable")] = np.arange(len(values))
+    return ranks / (len(values) - 1) - 0.5
+
+
+def evaluate_members(payload: dict) -> dict:
+    """Score pairs ``first`` … ``first + count − 1`` of one generation: F(θ ± σεᵢ) = −C on the batch.
+
+    Runs wherever the executor puts it (this process, a pool worker, a Ray worker): it builds the
+    network from its architecture JSON through the closed layer registry, and computes with one BLAS
+    thread so that the numbers do not depend on where it ran.
+    """
+    from synaptica.nn.registry import module_from_config
+
+    model = module_from_config(json.loads(payload["architecture"]), source="evolution strategies")
+    model.eval()
+    buffers = {name[len("buffer."):]: value for name, value in payload.items() if name.startswith("buffer.")}
+    if buffers:
+        model.load_state_dict({**{n: p.data for n, p in model.named_parameters()}, **buffers})
+    theta, sigma = payload["theta"], float(payload["sigma"])
+    cost, x, y = get_cost(payload["cost"]), Tensor(payload["x"]), payload["y"]
+    fitness = np.empty((int(payload["count"]), 2), np.float64)
+    with blas_threads(1), no_grad():
+        for row, pair in enumerate(range(int(payload["first"]), int(payload["first"]) + int(payload["count"]))):
+            noise = member_noise(int(payload["key"]), int(payload["generation"]), pair, theta.size, theta.dtype)
+            for column, sign in enumerate((1.0, -1.0)):
+                for p, piece in zip(model.parameters(), vector_pieces(model, theta + (sign * sigma) * noise)):
+                    p.data = piece  # a view in θ's dtype: the perturbed copy without another copy
+                fitness[row, column] = -float(cost(model(x), y).data)
+    return {"fitness": fitness.ravel()}
+
