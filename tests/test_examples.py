@@ -86,3 +86,21 @@ def test_ensemble_files_combines_saved_networks(subset_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"ensemble of 2 (average): test accuracy {expected:.4f}" in result.stdout
     assert (tmp_path / "both.safetensors").exists()
+
+
+@pytest.mark.slow
+def test_autoencoder_reconstructs_better_than_pca_at_the_same_code_size(fashion, tmp_path):
+    """A 32-unit code on 10,000 training images, 8 epochs: the autoencoder's test MSE below PCA's with 32
+    components fitted on the same images (measured 0.0128 against 0.0152), with no accuracy anywhere."""
+    picture = tmp_path / "reconstructions.png"
+    result = run_python([str(REPO / "examples" / "autoencoder.py"), "--train-examples", "10000", "--hidden", "256",
+                         "--epochs", "8", "--eta", "0.002", "--out", str(picture)])
+    assert result.returncode == 0, result.stderr
+    found = re.search(r"autoencoder ([0-9.]+) .* PCA with 32 components ([0-9.]+)", result.stdout)
+    autoencoder, pca = float(found.group(1)), float(found.group(2))
+    assert autoencoder < 0.95 * pca
+    assert "accuracy" not in result.stdout and "validation reconstruction cost" in result.stdout
+    from tests.png_check import assert_png_not_blank
+
+    pixels = assert_png_not_blank(picture)
+    assert pixels.shape[1] > 3 * pixels.shape[0]  # three rows of ten images

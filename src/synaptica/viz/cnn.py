@@ -187,3 +187,15 @@ def plot_style_transfer(content: np.ndarray, style: np.ndarray, result: np.ndarr
     return plot_image_grid(panels, path, titles=["content", "style", "result"], title=title, columns=3,
                            value_range=(0.0, 1.0) if panels.min() >= 0 and panels.max() <= 1 else None,
                            panel_inches=1.8)
+
+
+def plot_image_rows(rows: dict[str, np.ndarray], path: str | os.PathLike[str], *,
+                    titles: Sequence[str] | None = None, title: str = "") -> Path:
+    """One row of grey panels per entry, named on the left: e.g. test images, then their reconstructions
+    by an autoencoder and by PCA (each (n, H, W), the same n; pixels on one fixed 0–1 scale would hide
+    a reconstruction's own contrast, so each panel uses its own range)."""
+    arrays = [as_panels(np.asarray(images)) for images in rows.values()]
+    if not arrays or any(a.shape[0] != arrays[0].shape[0] or a.ndim != 3 for a in arrays):
+        raise ValueError(f"plot_image_rows: expected rows of (n, H, W) images with the same n, got "
+                         f"{[a.shape for a in arrays]}")
+    return _plot_rows(arrays, [PIXELS] * len(arrays), path, titles, list(rows), title)

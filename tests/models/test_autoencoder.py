@@ -1,0 +1,38 @@
+"""The autoencoder: its halves, and the known answer of the linear case (PCA's subspace)."""
+
+import numpy as np
+
+from synaptica import Backprop, QuadraticCost, fit
+from synaptica.models import Autoencoder, dense_autoencoder
+from synaptica.nn import Linear, Sequential
+from synaptica.optim import Adam
+from synaptica.tensor import Tensor
+from synaptica.train import predict
+
+
+def test_forward_is_decode_of_encode_and_the_mirror_shapes():
+    model = dense_autoencoder(20, [12, 8], 3, rng=0)
+    x = np.random.default_rng(0).random((5, 20)).astype(np.float32)
+    code = model.encode(Tensor(x))
+    assert code.shape == (5, 3)
+    np.testing.assert_array_equal(model(Tensor(x)).data, model.decode(code).data)
+    assert [layer.weight.shape for layer in model.modules() if isinstance(layer, Linear)] == [
+        (12, 20), (8, 12), (3, 8), (8, 3), (12, 8), (20, 12)]
+    assert 0 <= predict(model, x).min() and predict(model, x).max() <= 1  # a sigmoid output, like pixels
+
+
+def test_a_linear_autoencoder_reaches_the_error_of_pca():
+    """Baldi and Hornik (1989): with linear layers and the quadratic cost, the best k-unit code spans the
+    first k principal components, so the trained network's error equals PCA's."""
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((400, 3)) @ rng.standard_normal((3, 8)) + 0.1 * rng.standard_normal((400, 8)))
+    x -= x.mean(axis=0)  # centred, so the network needs no bias to match PCA's μ
+    _, _, v = np.linalg.svd(x, full_matrices=False)
+    pca_error = np.mean((x @ v[:2].T @ v[:2] - x) ** 2)
+
+    model = Autoencoder(Sequential([Linear(8, 2, bias=False, rng=1, dtype=np.float64)]),
+                        Sequential([Linear(2, 8, bias=False, rng=2, dtype=np.float64)]))
+    fit(model, Backprop(QuadraticCost(), Adam(model.parameters(), 0.01)), x, epochs=600, batch_size=400, rng=0,
+        verbose=False)
+    error = np.mean((predict(model, x) - x) ** 2)
+    assert error < 1.0005 * pca_error and error >= pca_error * (1 - 1e-9)  # PCA is the optimum
