@@ -118,15 +118,15 @@ def torch_loss(cost: str):
     raise ValueError(f"unknown cost {cost!r}")
 
 
-def torch_sgd(model: nn.Module, eta: float, l2: float = 0.0, n_examples: int | None = None):
-    """Plain SGD; with l2 > 0 Nielsen's shrink w ← (1 − ηλ/n) w − η∇ on weights only, written as
+def torch_sgd(model: nn.Module, eta: float, lmbda: float = 0.0, n_examples: int | None = None):
+    """Plain SGD; with lmbda > 0 Nielsen's shrink w ← (1 − ηλ/n) w − η∇ on weights only, written as
     weight_decay = λ/n on a weights-only parameter group (w − η(∇ + (λ/n) w) is the same update)."""
-    if not l2:
+    if not lmbda:
         return torch.optim.SGD(model.parameters(), lr=eta)
     weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
     biases = [p for name, p in model.named_parameters() if not name.endswith("weight")]
     return torch.optim.SGD([
-        {"params": weights, "weight_decay": l2 / n_examples},
+        {"params": weights, "weight_decay": lmbda / n_examples},
         {"params": biases, "weight_decay": 0.0},
     ], lr=eta)
 

@@ -38,9 +38,9 @@ from synaptica.rules import RULES  # noqa: E402
 from synaptica.train import evaluate, fit  # noqa: E402
 
 NETWORK = dict(sizes=[784, 30, 10], activation="sigmoid", output_activation="sigmoid", init="large",
-               cost="quadratic", eta=3.0, batch=10, l2=0.0, epochs=30)
+               cost="quadratic", eta=3.0, batch=10, lmbda=0.0, epochs=30)
 NETWORK2 = dict(sizes=[784, 100, 10], activation="sigmoid", output_activation=None, init="nielsen",
-                cost="cross-entropy", eta=0.5, batch=10, l2=5.0, epochs=30)
+                cost="cross-entropy", eta=0.5, batch=10, lmbda=5.0, epochs=30)
 
 CONFIGS = {
     "network": dict(NETWORK, title="network.py [784,30,10] quadratic, η=3", rule="backprop", torch=True),
@@ -55,7 +55,7 @@ def run_synaptica(cfg: dict, splits, seed: int, epochs: int, threads: int | None
     x, y = splits.train.x, splits.train.y
     net = mlp(cfg["sizes"], cfg["activation"], output_activation=cfg["output_activation"], init=cfg["init"],
               rng=seed)
-    optimizer = SGD(net.parameters(), learning_rate=cfg["eta"], l2=cfg["l2"], n_examples=len(x))
+    optimizer = SGD(net.parameters(), learning_rate=cfg["eta"], lmbda=cfg["lmbda"], n_examples=len(x))
     rule = RULES[cfg["rule"]](get_cost(cfg["cost"]), optimizer)
     history = fit(net, rule, (x, y), epochs=epochs, batch_size=cfg["batch"], rng=seed, verbose=True,
                   blas=threads if threads is not None else "auto")
@@ -69,7 +69,7 @@ def run_torch(cfg: dict, splits, seed: int, epochs: int, threads: int | None, sa
     net = mlp(cfg["sizes"], cfg["activation"], output_activation=cfg["output_activation"], init=cfg["init"],
               rng=seed)
     model = common.torch_twin(net)
-    optimizer = common.torch_sgd(model, cfg["eta"], l2=cfg["l2"], n_examples=len(x))
+    optimizer = common.torch_sgd(model, cfg["eta"], lmbda=cfg["lmbda"], n_examples=len(x))
     torch_threads = common.torch_training_threads(cfg["batch"], threads)
     trainer = common.TorchTrainer(model, optimizer, cfg["cost"], x, y, batch_size=cfg["batch"],
                                   threads=torch_threads, seed=seed, track_loss=True,

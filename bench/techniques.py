@@ -39,7 +39,7 @@ from synaptica.train import evaluate, fit  # noqa: E402
 from synaptica.train.callbacks import HalveOnPlateau  # noqa: E402
 
 BASELINE = {"activation": "sigmoid", "init": "nielsen", "optimizer": "sgd", "eta": 0.5, "momentum": 0.0,
-            "l2": 5.0, "l1": 0.0, "max_norm": None, "dropout": 0.0, "batch_norm": False, "halve_patience": None,
+            "lmbda": 5.0, "l1": 0.0, "max_norm": None, "dropout": 0.0, "batch_norm": False, "halve_patience": None,
             "early_stop_patience": None, "shift": 0, "members": 1, "batch_size": 10}
 
 #: row name -> (what changes from the baseline, and why where a value had to be chosen)
@@ -51,7 +51,7 @@ ROWS = {
     "relu": ({"activation": "relu", "init": "he", "eta": 0.1},
              "ReLU hidden units with He's N(0, 2/n_in), η = 0.1 (the rate of synaptica's ReLU defaults)"),
     "dropout": ({"dropout": 0.2}, "dropout p = 0.2 after the hidden layer"),
-    "l1": ({"l1": 5.0, "l2": 0.0}, "L1 λ = 5 in place of L2 λ = 5"),
+    "l1": ({"l1": 5.0, "lmbda": 0.0}, "L1 λ = 5 in place of L2 λ = 5"),
     "max-norm": ({"max_norm": 2.0}, "each hidden unit's incoming weights capped at norm 2"),
     "batch-norm": ({"batch_norm": True}, "BatchNorm1d between the hidden Linear and its sigmoid"),
     "halving": ({"halve_patience": 2},
@@ -78,7 +78,7 @@ def synaptica_member(spec: dict, seed: int, splits, epochs: int):
     train, validation = splits.train, splits.validation
     net = build(spec, seed)
     n = len(train.x)
-    regularizers = [L2(spec["l2"], n)] * bool(spec["l2"]) + [L1(spec["l1"], n)] * bool(spec["l1"])
+    regularizers = [L2(spec["lmbda"], n)] * bool(spec["lmbda"]) + [L1(spec["l1"], n)] * bool(spec["l1"])
     if spec["max_norm"]:
         regularizers.append(MaxNorm(spec["max_norm"]))
     if spec["optimizer"] == "adam":
@@ -128,7 +128,7 @@ def torch_member(spec: dict, seed: int, splits, epochs: int):
     weights = [p for name, p in model.named_parameters() if name.endswith("weight") and p.ndim == 2]
     others = [p for name, p in model.named_parameters() if not (name.endswith("weight") and p.ndim == 2)]
     n = len(splits.train.x)
-    groups = [{"params": weights, "weight_decay": spec["l2"] / n}, {"params": others, "weight_decay": 0.0}]
+    groups = [{"params": weights, "weight_decay": spec["lmbda"] / n}, {"params": others, "weight_decay": 0.0}]
     if spec["optimizer"] == "adam":
         optimizer = torch.optim.Adam(groups, lr=spec["eta"])
     else:

@@ -32,7 +32,7 @@ def main(argv=None) -> dict:
 
     def build(seed):
         net = mlp([train.x.shape[1], 100, train.n_classes], "relu", init="he", rng=seed)
-        optimizer = SGD(net.parameters(), learning_rate=0.1, l2=0.5, n_examples=len(train.x))
+        optimizer = SGD(net.parameters(), learning_rate=0.1, lmbda=0.5, n_examples=len(train.x))
         return net, Backprop(LogLikelihoodCost(), optimizer)
 
     ensemble, _ = train_ensemble(build, (train.x, train.y), seeds=args.seeds, epochs=args.epochs, batch_size=32,

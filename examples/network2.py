@@ -17,7 +17,7 @@ def main(argv=None) -> float:
     args = parse_arguments(__doc__.split("\n\n")[0], argv)
     splits = load_dataset(args.data)
     net = mlp([784, 100, 10], "sigmoid", init="nielsen", rng=args.seed)  # logits; the cost applies σ
-    optimizer = SGD(net.parameters(), learning_rate=0.5, l2=5.0, n_examples=len(splits.train.x))
+    optimizer = SGD(net.parameters(), learning_rate=0.5, lmbda=5.0, n_examples=len(splits.train.x))
     rule = RULES[args.rule](CrossEntropyCost(), optimizer)
     return train_and_test(net, rule, splits, args)
 

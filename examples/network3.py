@@ -135,7 +135,7 @@ def augmentation(recipe: Recipe, image_shape) -> Augment | None:
 def train_one(recipe: Recipe, splits, train, seed: int, epochs: int, verbose: bool):
     """Train one network of the recipe; return it and its seconds of training."""
     net = network(recipe, splits.train.image_shape, splits.train.n_classes, seed)
-    optimizer = SGD(net.parameters(), learning_rate=recipe.eta, l2=recipe.lmbda, n_examples=len(train[0]))
+    optimizer = SGD(net.parameters(), learning_rate=recipe.eta, lmbda=recipe.lmbda, n_examples=len(train[0]))
     started = time.perf_counter()
     fit(net, Backprop(LogLikelihoodCost(), optimizer), train, epochs=epochs, batch_size=BATCH_SIZE, rng=seed,
         validation=(splits.validation.x, splits.validation.y), restore_best=True, verbose=verbose,

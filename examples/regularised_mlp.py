@@ -62,7 +62,7 @@ def build_network(sizes: list[int], dropout: float, input_dropout: float, rng: n
 
 def epoch_learning_rate(eta: float, epochs: int):
     """η for each epoch: half a cosine from η₀ down to η₀/100 at the last epoch."""
-    return cosine(eta, total_steps=max(epochs - 1, 1), min_lr=eta / 100)
+    return cosine(eta, total_steps=max(epochs - 1, 1), min_learning_rate=eta / 100)
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:

@@ -60,7 +60,7 @@ def main(argv=None) -> dict[str, list[float]]:
     sizes = [x.shape[1], *[30] * args.hidden, splits.train.n_classes]
     net = mlp(sizes, "sigmoid", init="nielsen", rng=args.seed)  # logits; the cost applies σ
     cost = CrossEntropyCost()
-    rule = Backprop(cost, SGD(net.parameters(), learning_rate=args.eta, l2=args.lmbda, n_examples=len(x)))
+    rule = Backprop(cost, SGD(net.parameters(), learning_rate=args.eta, lmbda=args.lmbda, n_examples=len(x)))
     speeds = LayerSpeedMonitor(cost, x[:1000], y[:1000], model=net)
     print(f"{sizes} sigmoid network, {len(x)} training images, batch {args.batch_size or len(x)}, "
           f"η = {args.eta}, λ = {args.lmbda}, {args.epochs} epochs, seed {args.seed}")

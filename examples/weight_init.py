@@ -61,7 +61,7 @@ def main(argv=None) -> dict[str, list[float]]:
         print(f"{label}: [{x.shape[1]}, {args.hidden}, {splits.train.n_classes}], {len(x)} training images, "
               f"η = {args.eta}, λ = {args.lmbda}, batch 10, seed {args.seed}")
         net = mlp([x.shape[1], args.hidden, splits.train.n_classes], "sigmoid", init=init, rng=args.seed)
-        optimizer = SGD(net.parameters(), learning_rate=args.eta, l2=args.lmbda, n_examples=len(x))
+        optimizer = SGD(net.parameters(), learning_rate=args.eta, lmbda=args.lmbda, n_examples=len(x))
         history = fit(net, Backprop(CrossEntropyCost(), optimizer), (x, y), epochs=args.epochs, batch_size=10,
                       rng=args.seed, validation=validation)
         accuracies[init] = history.validation_accuracy

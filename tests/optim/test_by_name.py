@@ -49,7 +49,7 @@ def test_lambda_for_sgd_is_its_own_weight_shrink():
     model = mlp(SIZES, "sigmoid", rng=0)
     optimizer = make_optimizer("sgd", model.parameters(), 0.5, lmbda=LMBDA, n_examples=N_EXAMPLES, momentum=0.9)
     assert isinstance(optimizer, SGD)
-    assert (optimizer.l2, optimizer.n_examples, optimizer.momentum) == (LMBDA, N_EXAMPLES, 0.9)
+    assert (optimizer.lmbda, optimizer.n_examples, optimizer.momentum) == (LMBDA, N_EXAMPLES, 0.9)
     assert optimizer.regularizers == ()
 
 

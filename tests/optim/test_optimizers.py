@@ -42,7 +42,7 @@ def _groups(net, weight_decay: float) -> list[dict]:
     return [{"params": weights, "weight_decay": weight_decay}, {"params": biases, "weight_decay": 0.0}]
 
 
-ADAM_SCHEDULE = cosine(1e-2, total_steps=STEPS, min_lr=1e-3)
+ADAM_SCHEDULE = cosine(1e-2, total_steps=STEPS, min_learning_rate=1e-3)
 SGD_SCHEDULE = step_decay(0.2, drop=0.5, every=30)
 
 # id: (synaptica optimizer from params, torch optimizer from net, the lr schedule or None)
@@ -53,11 +53,11 @@ CASES = {
                      lambda net: torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9), None),
     "sgd-nesterov": (lambda p: SGD(p, 0.1, momentum=0.9, nesterov=True),
                      lambda net: torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, nesterov=True), None),
-    "sgd-l2": (lambda p: SGD(p, 0.5, l2=L2, n_examples=N_EXAMPLES),
+    "sgd-l2": (lambda p: SGD(p, 0.5, lmbda=L2, n_examples=N_EXAMPLES),
                lambda net: torch.optim.SGD(_groups(net, L2 / N_EXAMPLES), lr=0.5), None),
-    "sgd-l2-momentum": (lambda p: SGD(p, 0.1, l2=L2, n_examples=N_EXAMPLES, momentum=0.9),
+    "sgd-l2-momentum": (lambda p: SGD(p, 0.1, lmbda=L2, n_examples=N_EXAMPLES, momentum=0.9),
                         lambda net: torch.optim.SGD(_groups(net, L2 / N_EXAMPLES), lr=0.1, momentum=0.9), None),
-    "sgd-l2-nesterov": (lambda p: SGD(p, 0.1, l2=L2, n_examples=N_EXAMPLES, momentum=0.5, nesterov=True),
+    "sgd-l2-nesterov": (lambda p: SGD(p, 0.1, lmbda=L2, n_examples=N_EXAMPLES, momentum=0.5, nesterov=True),
                         lambda net: torch.optim.SGD(_groups(net, L2 / N_EXAMPLES), lr=0.1, momentum=0.5,
                                                     nesterov=True), None),
     "sgd-momentum-step-decay": (lambda p: SGD(p, SGD_SCHEDULE, momentum=0.9),
@@ -110,7 +110,7 @@ def test_sgd_with_momentum_zero_keeps_nielsens_exact_update():
     weight = Parameter(rng.standard_normal((4, 3)).astype(np.float32))
     bias = Parameter(rng.standard_normal(4).astype(np.float32), regularized=False)
     expected = [weight.data.copy(), bias.data.copy()]
-    optimizer = SGD([weight, bias], 0.3, l2=2.0, n_examples=50)
+    optimizer = SGD([weight, bias], 0.3, lmbda=2.0, n_examples=50)
     assert optimizer.learning_rate == 0.3 and isinstance(optimizer.learning_rate, float)
     for _ in range(3):
         grads = [rng.standard_normal(p.shape).astype(np.float32) for p in (weight, bias)]
@@ -126,7 +126,7 @@ def test_sgd_with_momentum_zero_keeps_nielsens_exact_update():
 @pytest.mark.parametrize("make", [
     lambda p: SGD(p, 1.0),
     lambda p: SGD(p, 0.3, momentum=0.9),
-    lambda p: SGD(p, 0.3, momentum=0.9, nesterov=True, l2=1.0, n_examples=100),
+    lambda p: SGD(p, 0.3, momentum=0.9, nesterov=True, lmbda=1.0, n_examples=100),
     lambda p: Adagrad(p, 0.1),
     lambda p: RMSProp(p, 0.01),
     lambda p: Adam(p, 0.01),
@@ -157,8 +157,8 @@ def _params():
     (lambda: Adam([], 0.1), ValueError, "Adam: got no parameters to optimise"),
     (lambda: SGD(_params(), 0.1, momentum=-0.5), ValueError, "SGD: momentum must be >= 0, got -0.5"),
     (lambda: SGD(_params(), 0.1, nesterov=True), ValueError, "SGD: nesterov requires momentum > 0"),
-    (lambda: SGD(_params(), 0.1, l2=1.0), ValueError, "SGD: l2 > 0 needs n_examples"),
-    (lambda: SGD(_params(), 0.1, l2=-1.0), ValueError, "SGD: l2 must be >= 0, got -1.0"),
+    (lambda: SGD(_params(), 0.1, lmbda=1.0), ValueError, "SGD: lmbda > 0 needs n_examples"),
+    (lambda: SGD(_params(), 0.1, lmbda=-1.0), ValueError, "SGD: lmbda must be >= 0, got -1.0"),
     (lambda: Adagrad(_params(), eps=0), ValueError, "Adagrad: eps must be > 0, got 0"),
     (lambda: RMSProp(_params(), alpha=1.0), ValueError, r"RMSProp: alpha must be in \[0, 1\), got 1.0"),
     (lambda: RMSProp(_params(), eps=-1e-8), ValueError, "RMSProp: eps must be > 0, got -1e-08"),
@@ -170,10 +170,11 @@ def _params():
     (lambda: AdamW(_params(), weight_decay=-0.1), ValueError, "AdamW: weight_decay must be >= 0, got -0.1"),
     (lambda: step_decay(0.1, 0.5, 0), ValueError, "step_decay: every must be an integer >= 1, got 0"),
     (lambda: step_decay(0.1, 0.0, 10), ValueError, "step_decay: drop must be > 0, got 0.0"),
-    (lambda: exponential(-1.0, 0.9), ValueError, "exponential: lr must be > 0, got -1.0"),
+    (lambda: exponential(-1.0, 0.9), ValueError, "exponential: learning_rate must be > 0, got -1.0"),
     (lambda: cosine(0.1, 0), ValueError, "cosine: total_steps must be an integer >= 1, got 0"),
-    (lambda: cosine(0.1, 10, min_lr=0.2), ValueError, r"cosine: min_lr must be in \[0, lr=0.1\], got 0.2"),
-    (lambda: constant(0), ValueError, "constant: lr must be > 0, got 0"),
+    (lambda: cosine(0.1, 10, min_learning_rate=0.2), ValueError,
+     r"cosine: min_learning_rate must be in \[0, learning_rate=0.1\], got 0.2"),
+    (lambda: constant(0), ValueError, "constant: learning_rate must be > 0, got 0"),
 ])
 def test_bad_arguments_raise_with_a_message(make, error, message):
     with pytest.raises(error, match=message):
@@ -222,9 +223,9 @@ def test_a_schedule_giving_a_negative_rate_raises():
 # ------------------------------------------------------------------------------- gradient safety
 @pytest.mark.parametrize("make", [
     lambda p: SGD(p, 0.1),
-    lambda p: SGD(p, 0.1, l2=1.0, n_examples=10),
+    lambda p: SGD(p, 0.1, lmbda=1.0, n_examples=10),
     lambda p: SGD(p, 0.1, momentum=0.9),
-    lambda p: SGD(p, 0.1, momentum=0.9, nesterov=True, l2=1.0, n_examples=10),
+    lambda p: SGD(p, 0.1, momentum=0.9, nesterov=True, lmbda=1.0, n_examples=10),
     lambda p: Adagrad(p),
     lambda p: RMSProp(p),
     lambda p: Adam(p),
@@ -261,7 +262,7 @@ def test_schedule_values():
     exp = exponential(0.2, gamma=0.9)
     assert [exp(t) for t in (0, 1, 2, 10)] == pytest.approx([0.2, 0.18, 0.162, 0.2 * 0.9 ** 10])
 
-    cos = cosine(1.0, total_steps=100, min_lr=0.1)
+    cos = cosine(1.0, total_steps=100, min_learning_rate=0.1)
     assert cos(0) == pytest.approx(1.0)
     assert cos(50) == pytest.approx(0.55)
     assert cos(25) == pytest.approx(0.1 + 0.45 * (1 + math.cos(math.pi / 4)))

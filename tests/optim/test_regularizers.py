@@ -177,7 +177,7 @@ def test_l2_penalty_with_sgd_equals_sgds_own_l2_and_decoupled_decay():
     start = [p.data.copy() for p in _pair(rng)]
     grads = [[rng.standard_normal(a.shape).astype(np.float32) for a in start] for _ in range(5)]
     results = []
-    for make in (lambda ps: SGD(ps, 0.2, l2=3.0, n_examples=30),
+    for make in (lambda ps: SGD(ps, 0.2, lmbda=3.0, n_examples=30),
                  lambda ps: SGD(ps, 0.2, regularizers=[L2(3.0, 30)]),
                  lambda ps: SGD(ps, 0.2, regularizers=[DecoupledWeightDecay(3.0 / 30)])):
         params = [Parameter(start[0].copy()), Parameter(start[1].copy(), regularized=False)]

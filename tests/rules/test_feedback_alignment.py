@@ -140,7 +140,7 @@ def test_feedback_alignment_learns_fashion_mnist_and_aligns(fashion):
     (network2's η = 0.5, λ = 5 swings by several points from epoch to epoch under feedback alignment.)"""
     model = mlp([784, 100, 10], "sigmoid", init="nielsen", rng=0)
     train = fashion.train
-    rule = FeedbackAlignment(CrossEntropyCost(), SGD(model.parameters(), 0.1, l2=1.0, n_examples=len(train.x)))
+    rule = FeedbackAlignment(CrossEntropyCost(), SGD(model.parameters(), 0.1, lmbda=1.0, n_examples=len(train.x)))
     alignment = UpdateAlignment(rule, train.x[:1000], train.y[:1000], layers=["layers.0.weight"])
     history = fit(model, rule, (train.x, train.y), epochs=6, batch_size=10, rng=0, verbose=False,
                   evaluators=[alignment])

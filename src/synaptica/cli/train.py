@@ -155,7 +155,7 @@ def _schedule(args: argparse.Namespace, optimizer) -> list:
         return []
     from synaptica.optim.schedules import cosine
     from synaptica.train.callbacks import EpochSchedule
-    return [EpochSchedule(optimizer, cosine(args.eta, max(args.epochs - 1, 1), min_lr=args.eta / 100))]
+    return [EpochSchedule(optimizer, cosine(args.eta, max(args.epochs - 1, 1), min_learning_rate=args.eta / 100))]
 
 
 def _augment(args: argparse.Namespace, train):

@@ -31,7 +31,7 @@ def make_optimizer(name: str, params: Iterable[Parameter], learning_rate: Learni
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; choose from {sorted(OPTIMIZERS)}")
     if name == "sgd":
-        return SGD(params, learning_rate, l2=lmbda, n_examples=n_examples, momentum=momentum)
+        return SGD(params, learning_rate, lmbda=lmbda, n_examples=n_examples, momentum=momentum)
     if momentum:
         raise ValueError(f"momentum belongs to SGD; {name} keeps its own running averages (got momentum={momentum})")
     penalty = [L2(lmbda, n_examples)] if lmbda > 0 else []

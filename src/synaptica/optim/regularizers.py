@@ -138,7 +138,7 @@ class L2:
 
         w ← (1 − ηλ/n) w − η ∂C₀/∂w
 
-    (the same as ``SGD(..., l2=λ, n_examples=n)``), and every other optimizer sees the penalised
+    (the same as ``SGD(..., lmbda=λ, n_examples=n)``), and every other optimizer sees the penalised
     cost's gradient. With an adaptive optimizer such as Adam the penalty's gradient is rescaled like
     any other, so weights with large gradients are barely regularised; :class:`DecoupledWeightDecay`
     avoids that.

@@ -22,44 +22,44 @@ def _positive(name: str, value: float) -> float:
     return number
 
 
-def constant(lr: float) -> Schedule:
+def constant(learning_rate: float) -> Schedule:
     """ηₜ = η for every step t."""
-    lr = _positive("constant: lr", lr)
+    learning_rate = _positive("constant: learning_rate", learning_rate)
 
     def schedule(step: int) -> float:
-        return lr
+        return learning_rate
 
     return schedule
 
 
-def step_decay(lr: float, drop: float, every: int) -> Schedule:
+def step_decay(learning_rate: float, drop: float, every: int) -> Schedule:
     """ηₜ = η · drop^⌊t / every⌋: multiply by ``drop`` after each ``every`` steps.
 
     E.g. ``step_decay(0.1, 0.5, 1000)`` gives 0.1 for steps 0–999, 0.05 for 1000–1999, and so on.
     """
-    lr = _positive("step_decay: lr", lr)
+    learning_rate = _positive("step_decay: learning_rate", learning_rate)
     drop = _positive("step_decay: drop", drop)
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise ValueError(f"step_decay: every must be an integer >= 1, got {every!r}")
 
     def schedule(step: int) -> float:
-        return lr * drop ** (step // every)
+        return learning_rate * drop ** (step // every)
 
     return schedule
 
 
-def exponential(lr: float, gamma: float) -> Schedule:
+def exponential(learning_rate: float, gamma: float) -> Schedule:
     """ηₜ = η · γᵗ: multiply by γ after every step (as PyTorch's ExponentialLR, per step)."""
-    lr = _positive("exponential: lr", lr)
+    learning_rate = _positive("exponential: learning_rate", learning_rate)
     gamma = _positive("exponential: gamma", gamma)
 
     def schedule(step: int) -> float:
-        return lr * gamma ** step
+        return learning_rate * gamma ** step
 
     return schedule
 
 
-def cosine(lr: float, total_steps: int, min_lr: float = 0.0) -> Schedule:
+def cosine(learning_rate: float, total_steps: int, min_learning_rate: float = 0.0) -> Schedule:
     """Cosine annealing (Loshchilov and Hutter, "SGDR: Stochastic gradient descent with warm restarts",
     ICLR 2017), without restarts:
 
@@ -67,15 +67,15 @@ def cosine(lr: float, total_steps: int, min_lr: float = 0.0) -> Schedule:
 
     with T = ``total_steps``: from η at step 0 down to η_min at step T along half a cosine.
     """
-    lr = _positive("cosine: lr", lr)
+    learning_rate = _positive("cosine: learning_rate", learning_rate)
     if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
         raise ValueError(f"cosine: total_steps must be an integer >= 1, got {total_steps!r}")
-    min_lr = float(min_lr)
-    if not 0 <= min_lr <= lr:
-        raise ValueError(f"cosine: min_lr must be in [0, lr={lr:g}], got {min_lr}")
+    min_learning_rate = float(min_learning_rate)
+    if not 0 <= min_learning_rate <= learning_rate:
+        raise ValueError(f"cosine: min_learning_rate must be in [0, learning_rate={learning_rate:g}], got {min_learning_rate}")
 
     def schedule(step: int) -> float:
         progress = min(step, total_steps) / total_steps
-        return min_lr + 0.5 * (lr - min_lr) * (1.0 + math.cos(math.pi * progress))
+        return min_learning_rate + 0.5 * (learning_rate - min_learning_rate) * (1.0 + math.cos(math.pi * progress))
 
     return schedule

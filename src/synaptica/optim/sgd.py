@@ -18,9 +18,9 @@ class SGD(Optimizer):
 
         w ← (1 − η λ / n) w − η ∇
 
-    where λ is ``l2`` and n is ``n_examples``, the size of the whole training set (the L2 term
+    where λ is ``lmbda`` and n is ``n_examples``, the size of the whole training set (the L2 term
     (λ/2n) Σ w² is part of the cost per example). Biases (``regularized=False``) get only
-    b ← b − η ∇. With ``l2=0`` this is Nielsen's network.py.
+    b ← b − η ∇. With ``lmbda=0`` this is Nielsen's network.py.
 
     With momentum μ > 0 (Polyak 1964; Sutskever et al. 2013), in PyTorch's formulation, the L2 term
     joins the gradient, g = ∇ + (λ/n) w for weights (g = ∇ for biases), and a velocity v (zero at
@@ -40,22 +40,22 @@ class SGD(Optimizer):
     Args:
         params: parameters to update.
         learning_rate: η, a number or a schedule ``step -> η``.
-        l2: λ, the regularisation parameter (0 for none).
-        n_examples: n, the training-set size; required when l2 > 0.
+        lmbda: λ, the regularisation parameter (0 for none).
+        n_examples: n, the training-set size; required when lmbda > 0.
         momentum: μ ≥ 0 (0 for plain SGD).
         nesterov: use Nesterov's look-ahead form; needs momentum > 0.
         regularizers: clipping, penalties and constraints (:mod:`synaptica.optim.regularizers`).
     """
 
-    def __init__(self, params: Iterable[Parameter], learning_rate: LearningRate, l2: float = 0.0,
+    def __init__(self, params: Iterable[Parameter], learning_rate: LearningRate, lmbda: float = 0.0,
                  n_examples: int | None = None, momentum: float = 0.0, nesterov: bool = False,
                  regularizers: Iterable[Regularizer] = ()):
         super().__init__(params, learning_rate, regularizers)
-        if l2 < 0:
-            raise ValueError(f"SGD: l2 must be >= 0, got {l2}")
-        if l2 > 0 and not n_examples:
-            raise ValueError("SGD: l2 > 0 needs n_examples, the training-set size n in (1 − ηλ/n)")
-        self.l2 = float(l2)
+        if lmbda < 0:
+            raise ValueError(f"SGD: lmbda must be >= 0, got {lmbda}")
+        if lmbda > 0 and not n_examples:
+            raise ValueError("SGD: lmbda > 0 needs n_examples, the training-set size n in (1 − ηλ/n)")
+        self.lmbda = float(lmbda)
         self.n_examples = n_examples
         self.momentum = check_range("SGD", "momentum", momentum, 0.0)
         if nesterov and self.momentum == 0:
@@ -65,18 +65,18 @@ class SGD(Optimizer):
     def update(self, param: Parameter, grad: np.ndarray, state: dict) -> None:
         eta = self.current_learning_rate
         if self.momentum == 0:
-            if self.l2 and param.regularized:
-                param.data *= 1.0 - eta * self.l2 / self.n_examples
+            if self.lmbda and param.regularized:
+                param.data *= 1.0 - eta * self.lmbda / self.n_examples
             param.data -= eta * grad
             return
 
         if "velocity" not in state:
             state["velocity"] = np.zeros_like(param.data)
         velocity = state["velocity"]
-        if self.l2 and param.regularized:
+        if self.lmbda and param.regularized:
             # g = ∇ + (λ/n) w, in a buffer of our own: grad may be shared and must stay as it is
             g = state.setdefault("gradient", np.empty_like(param.data))
-            np.multiply(param.data, self.l2 / self.n_examples, out=g)
+            np.multiply(param.data, self.lmbda / self.n_examples, out=g)
             g += grad
         else:
             g = grad
