@@ -57,7 +57,7 @@ def run(rule_name: str, seed: int, splits, args) -> dict:
 
 
 def draw(records: list[dict], path: str, title: str) -> None:
-    from synaptica.viz.figure import new_figure, save_png
+    from synaptica.viz.figure import integer_ticks, new_figure, save_png
 
     figure = new_figure(11.0, 4.2)
     accuracy_axes, angle_axes = figure.subplots(1, 2)
@@ -72,6 +72,7 @@ def draw(records: list[dict], path: str, title: str) -> None:
     angle_axes.set(title="Angle to backprop's update", xlabel="Epoch", ylabel="degrees")
     angle_axes.axhline(90, color="grey", linewidth=0.8, linestyle=":")
     for axes in (accuracy_axes, angle_axes):
+        integer_ticks(axes)
         axes.grid(True, alpha=0.3)
         if axes.get_lines():
             axes.legend(fontsize=7)
