@@ -156,7 +156,8 @@ def test_a_trial_trains_exactly_as_synaptica_train_does(tmp_path, subset_dir, op
 
 @pytest.mark.parametrize("optimizer, rule, eta", [("sgd", "feedback-alignment", 0.01), ("adam", "backprop", 0.01),
                                                   ("adamw", "backprop", 0.01), ("rmsprop", "backprop", 0.001),
-                                                  ("adagrad", "backprop", 0.1)])
+                                                  ("adagrad", "backprop", 0.1),
+                                                  ("adam", "direct-feedback-alignment", 0.01)])
 def test_every_optimizer_and_rule_a_space_may_name_trains(tmp_path, subset_dir, optimizer, rule, eta):
     fixed = {"dataset": str(subset_dir), "validation_examples": 300, "epochs": 2, "optimizer": optimizer,
              "rule": rule}

@@ -26,8 +26,8 @@ from synaptica.optim import OPTIMIZERS as OPTIMIZER_CLASSES
 #: every one of them (as ``synaptica train`` builds them: :func:`synaptica.optim.make_optimizer`);
 #: ``momentum`` belongs to SGD only.
 OPTIMIZERS = tuple(OPTIMIZER_CLASSES)
-#: The learning rules a trial can use (both train with an optimizer and a learning rate).
-SEARCH_RULES = ("backprop", "feedback-alignment")
+#: The learning rules a trial can use (each trains with an optimizer and a learning rate).
+SEARCH_RULES = ("backprop", "feedback-alignment", "direct-feedback-alignment")
 
 
 @dataclass(frozen=True)
