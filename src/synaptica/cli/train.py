@@ -87,7 +87,7 @@ def add_train_command(commands) -> None:
                        help="shift: move every training image by -1, 0 or +1 pixel each way as it is drawn")
     train.add_argument("--schedule", choices=["constant", "cosine"], default=None,
                        help="cosine: η falls along half a cosine from --eta to --eta/100 by the last epoch "
-                            f"(default: constant; {CNN_DEFAULTS['schedule']} with --model cnn)")
+                            f"(default: constant; {CNN_DEFAULTS['schedule']} with --model cnn or --rule es)")
     train.add_argument("--rule", type=_rule_name, default=DEFAULTS["rule"], metavar="RULE",
                        help=f"learning rule, one of {', '.join(sorted(RULES))} (aliases: "
                             f"{', '.join(RULE_ALIASES)}): exact backprop, feedback alignment (fixed random backward "
