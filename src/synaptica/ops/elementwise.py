@@ -10,20 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from synaptica.ops._broadcast import unbroadcast
-from synaptica.tensor import Tensor, as_tensor
-
-
-def _pair(a, b) -> tuple[Tensor, Tensor]:
-    """Make both operands tensors; a plain number takes the other operand's dtype."""
-    if isinstance(a, Tensor):
-        return a, as_tensor(b, like=a)
-    return as_tensor(a, like=b), b
+from synaptica.ops._broadcast import operand_pair, unbroadcast
+from synaptica.tensor import Tensor
 
 
 def add(a, b) -> Tensor:
     """a + b. vjp: (g, g), each reduced to its operand's shape."""
-    a, b = _pair(a, b)
+    a, b = operand_pair(a, b)
 
     def vjp(g):
         return unbroadcast(g, a.shape), unbroadcast(g, b.shape)
@@ -33,7 +26,7 @@ def add(a, b) -> Tensor:
 
 def sub(a, b) -> Tensor:
     """a − b. vjp: (g, −g)."""
-    a, b = _pair(a, b)
+    a, b = operand_pair(a, b)
 
     def vjp(g):
         return unbroadcast(g, a.shape), unbroadcast(-g, b.shape)
@@ -43,7 +36,7 @@ def sub(a, b) -> Tensor:
 
 def mul(a, b) -> Tensor:
     """a ⊙ b. vjp: (g ⊙ b, g ⊙ a)."""
-    a, b = _pair(a, b)
+    a, b = operand_pair(a, b)
 
     def vjp(g):
         grad_a = unbroadcast(g * b.data, a.shape) if a.requires_grad else None
@@ -55,7 +48,7 @@ def mul(a, b) -> Tensor:
 
 def div(a, b) -> Tensor:
     """a / b. vjp: (g / b, −g a / b²)."""
-    a, b = _pair(a, b)
+    a, b = operand_pair(a, b)
     out = a.data / b.data
 
     def vjp(g):
