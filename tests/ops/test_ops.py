@@ -18,12 +18,14 @@ shape and dtype. :func:`test_every_differentiable_op_has_a_row` fails when an op
 
 The main rows' strategies cover 0-d inputs, negative axes and vector @ vector products. A few rows
 also pin down inputs that once broke an op (``sigmoid_0d``, ``sigmoid_ce_0d``, ``matmul_1d_1d``,
-``transpose_negative_axes``), so every run exercises them whatever Hypothesis happens to draw.
+``transpose_negative_axes``, ``linear_1d``, ``getitem_bool_tensor``), so every run exercises them
+whatever Hypothesis happens to draw.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from synaptica import ops
+from synaptica.errors import ShapeError
 from synaptica.ops.linalg import times_transposed
 from synaptica.tensor import Tensor
 
@@ -154,11 +157,11 @@ def matmul_shapes(draw, a_vector: bool, b_vector: bool, batched: bool):
     return (a, b), {}
 
 
-# --- linear: x (batch, in), weight (out, in), bias (out,)
+# --- linear: x (batch, in) or one vector (in,), weight (out, in), bias (out,)
 @st.composite
-def linear_shapes(draw, bias: bool):
+def linear_shapes(draw, bias: bool, vector: bool = False):
     batch, n_in, n_out = draw(SIDE), draw(SIDE), draw(SIDE)
-    shapes = ((batch, n_in), (n_out, n_in)) + (((n_out,),) if bias else ())
+    shapes = ((n_in,) if vector else (batch, n_in), (n_out, n_in)) + (((n_out,),) if bias else ())
     return shapes, {}
 
 
@@ -642,6 +645,10 @@ ROWS: list[Row] = [
         (ANY, ANY, ANY)),
     Row("linear_no_bias", "linear", lambda t, p: ops.linear(*t), lambda t, p: F.linear(*t), linear_shapes(False),
         (ANY, ANY)),
+    Row("linear_1d", "linear", lambda t, p: ops.linear(*t), lambda t, p: F.linear(*t), linear_shapes(True, True),
+        (ANY, ANY, ANY)),
+    Row("linear_1d_no_bias", "linear", lambda t, p: ops.linear(*t), lambda t, p: F.linear(*t),
+        linear_shapes(False, True), (ANY, ANY)),
     # reductions
     unary("sum", "sum", lambda x, p: ops.sum(x, p["axis"], p["keepdims"]), torch_reduce(torch.sum), ANY,
           shapes=reduce_shapes()),
@@ -881,6 +888,7 @@ LARGE_CASES = [
     ("matmul_1d_batched", ((30,), (3, 30, 9)), {}),
     ("linear", ((64, 20), (10, 20), (10,)), {}),
     ("linear", ((10, 60), (40, 60), (40,)), {}),  # few rows, more outputs: computed as (W xᵀ)ᵀ
+    ("linear_1d", ((60,), (40, 60), (40,)), {}),
     ("sum", ((7, 7, 7, 7),), {"axis": (1, -1), "keepdims": True}),
     ("mean", ((7, 7, 7, 7),), {"axis": 2, "keepdims": False}),
     ("max", ((7, 7, 7, 7),), {"axis": -1, "keepdims": False}),
@@ -967,3 +975,12 @@ def test_linear_feedback_matrix_replaces_the_weight_only_for_the_input_gradient(
     np.testing.assert_allclose(grads["feedback"][0], g @ feedback)
     for backprop, aligned in zip(grads["backprop"][1:], grads["feedback"][1:]):
         np.testing.assert_array_equal(backprop, aligned)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3,), (2, 5, 4), ()])
+def test_linear_names_an_input_that_does_not_fit_the_weight(shape):
+    # a (2, 5, 4) input once came out of the (W xᵀ)ᵀ branch with its axes scrambled
+    message = rf"linear: input of shape {re.escape(str(shape))} does not fit weight of shape \(3, 4\); " \
+              r"expected \(batch, 4\) or \(4,\)"
+    with pytest.raises(ShapeError, match=message):
+        ops.linear(Tensor(np.ones(shape)), Tensor(np.ones((3, 4))))
