@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import gc
 import sys
+import tracemalloc
 import weakref
 
 import numpy as np
 import pytest
+import torch
 
 from synaptica import ops
 from synaptica.nn import Parameter
@@ -184,12 +186,154 @@ def test_backward_cuts_the_links_while_the_output_lives():
     gc.disable()
     try:
         loss.backward()
-        assert loss.parents == () and loss.vjp is None
+        assert loss.parents == ()
         assert all(ref() is None for ref in refs)
     finally:
         if enabled:
             gc.enable()
     assert np.isfinite(loss.item())
+
+
+def _graph_step(x: Tensor, w: Tensor, retain_graph: bool) -> Tensor:
+    h = ops.tanh(x @ w)
+    loss = (h * h).mean()
+    loss.backward(retain_graph=retain_graph)
+    return loss
+
+
+def _memory_growth(steps: int, retain_graph: bool) -> int:
+    """Bytes still allocated after ``steps`` training steps whose losses are all kept (as a loop
+    keeps them for logging), beyond what was allocated before them."""
+    rng = np.random.default_rng(0)
+    x, w = Tensor(rng.standard_normal((64, 128))), leaf(rng.standard_normal((128, 128)))
+    tracemalloc.start()  # it sees only what is allocated after this: measure from the third step on
+    try:
+        losses = [_graph_step(x, w, retain_graph) for _ in range(3)]
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        losses += [_graph_step(x, w, retain_graph) for _ in range(steps)]
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_does_not_grow_across_steps_unless_the_graph_is_retained():
+    one_graph = 2 * 64 * 128 * 8  # the tanh output and the product h * h, float64
+    assert _memory_growth(40, retain_graph=False) < one_graph  # the 40 kept losses are a few kB
+    # the same loop keeping its graphs holds on to every one of them: what the default avoids
+    assert _memory_growth(40, retain_graph=True) > 20 * one_graph
+
+
+# ---------------------------------------------------------------------------------------- freed graphs
+
+
+FREED = r"graph an earlier backward\(\) freed.*retain_graph=True"
+
+
+def test_backward_through_a_subgraph_freed_by_an_earlier_backward_is_an_error():
+    # the second backward once treated the freed h as a leaf and silently left w.grad at [3, 3]
+    w = leaf([1.0, 2.0])
+    h = w * 3
+    h.sum().backward()
+    with pytest.raises(RuntimeError, match=r"output of 'mul' \(shape \(2,\)\), whose " + FREED):
+        (h * h).sum().backward()
+    np.testing.assert_array_equal(w.grad, [3.0, 3.0])  # nothing was added behind the error
+
+
+def test_a_second_backward_from_the_same_loss_is_an_error():
+    w = leaf([1.0, 2.0])
+    loss = (w * w).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match=r"output of 'sum' \(shape \(\)\), whose " + FREED):
+        loss.backward()
+    np.testing.assert_array_equal(w.grad, [2.0, 4.0])
+
+
+def test_retain_graph_lets_two_backward_passes_share_a_subgraph():
+    w = leaf([1.0, 2.0])
+    h = w * 3
+    h.sum().backward(retain_graph=True)
+    (h * h).sum().backward()
+    np.testing.assert_allclose(w.grad, [21.0, 39.0])  # [3, 3] + 2·h·3
+    with pytest.raises(RuntimeError, match=FREED):  # the last pass did not retain: now it is freed
+        h.sum().backward()
+
+
+def test_retain_graph_on_a_diamond_matches_torch():
+    # x feeds a, and a reaches both costs along two paths each (a diamond inside each cost)
+    values = np.array([0.3, -1.2, 0.8])
+    x = leaf(values)
+    a = ops.tanh(x * 2.0)
+    b, c = a.exp(), a * a
+    (b + c).sum().backward(retain_graph=True)
+    (b * c).mean().backward(retain_graph=True)
+    (b - c).sum().backward()
+
+    twin = torch.tensor(values, requires_grad=True)
+    ta = torch.tanh(twin * 2.0)
+    tb, tc = ta.exp(), ta * ta
+    (tb + tc).sum().backward(retain_graph=True)
+    (tb * tc).mean().backward(retain_graph=True)
+    (tb - tc).sum().backward()
+    np.testing.assert_allclose(x.grad, twin.grad.numpy(), rtol=1e-12)
+
+
+def test_leaves_are_never_freed():
+    w = leaf([1.0, -1.0])
+    for _ in range(3):  # each pass builds a new graph on the same leaf
+        (w * w).sum().backward()
+    np.testing.assert_allclose(w.grad, 6 * w.data)
+    w.backward(np.ones(2))  # a leaf's own backward, after graphs through it were freed
+    np.testing.assert_allclose(w.grad, 6 * w.data + 1)
+
+
+# ---------------------------------------------------------------------------------------- cutting a graph
+
+
+def test_detach_shares_the_data_and_stops_backward():
+    x = leaf([1.0, 2.0, 3.0])
+    h = x * 2.0
+    cut = h.detach()
+    assert np.shares_memory(cut.data, h.data) and cut.dtype == h.dtype
+    assert not cut.requires_grad and cut.parents == () and cut.vjp is None
+    cut.data[0] = 10.0  # one array, two names
+    assert h.data[0] == 10.0
+    loss = (h * cut).sum()  # the gradient reaches x through h only, never through the cut
+    loss.backward()
+    np.testing.assert_allclose(x.grad, 2.0 * cut.data)
+
+
+def test_a_detached_block_input_collects_its_gradient_and_passes_it_down():
+    # block-wise training: the upper block's input is a leaf cut from the lower block's output
+    rng = np.random.default_rng(0)
+    x, w1, w2 = rng.standard_normal((4, 3)), rng.standard_normal((3, 5)), rng.standard_normal((5, 2))
+    lower, upper = leaf(w1), leaf(w2)
+    block_output = ops.tanh(Tensor(x) @ lower)
+    h = block_output.detach().requires_grad_()
+    assert h.requires_grad and h.vjp is None
+    (ops.tanh(h @ upper) ** 2).sum().backward()
+    assert lower.grad is None  # the cut stopped it
+    block_output.backward(h.grad)
+
+    full_lower, full_upper = leaf(w1), leaf(w2)
+    (ops.tanh(ops.tanh(Tensor(x) @ full_lower) @ full_upper) ** 2).sum().backward()
+    np.testing.assert_allclose(lower.grad, full_lower.grad, rtol=1e-12)
+    np.testing.assert_allclose(upper.grad, full_upper.grad, rtol=1e-12)
+
+
+def test_requires_grad_underscore_returns_self_and_refuses_what_cannot_have_a_gradient():
+    t = Tensor(np.ones(2))
+    assert t.requires_grad_() is t and t.requires_grad
+    assert t.requires_grad_(False) is t and not t.requires_grad
+    y = leaf([1.0]) * 2.0
+    with pytest.raises(RuntimeError, match=r"requires_grad_\(False\) on the output of 'mul'.*detach\(\)"):
+        y.requires_grad_(False)
+    assert y.requires_grad_() is y  # an op output already requires grad
+    with pytest.raises(TypeError, match="only floating-point tensors can require grad, got dtype bool"):
+        Tensor(np.array([True, False]), dtype=bool).requires_grad_()
+    with pytest.raises(TypeError, match="got dtype int64"):
+        Tensor(np.arange(3), dtype=np.int64, requires_grad=True)
 
 
 # ---------------------------------------------------------------------------------------- no_grad

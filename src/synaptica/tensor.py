@@ -11,8 +11,14 @@ vjp, which is the chain rule of backpropagation carried out mechanically:
 The walk visits op outputs in reverse order of creation (each carries a ``stamp`` from a counter):
 an output is always made after its inputs, so that order is a reverse topological order with no
 graph search needed. Leaves that ask for it (``requires_grad``) receive their gradient in ``.grad``; gradients
-accumulate across calls to ``backward`` until the optimizer clears them. Once a backward pass is
-done the graph's links are cut, so memory does not grow from step to step.
+accumulate across calls to ``backward`` until the optimizer clears them.
+
+A backward pass frees the graph as it walks it (each op output drops its ``parents`` and ``vjp``),
+so memory does not grow from step to step. A freed op output is marked as such, not turned into a
+leaf: a later backward that reaches it raises an error instead of silently stopping there. To
+backpropagate twice through the same graph (two costs sharing a subgraph, say), pass
+``retain_graph=True`` to every backward but the last. Leaves are never freed. ``detach()`` is the
+one way to cut a graph on purpose.
 
 The ops themselves live in :mod:`synaptica.ops`, each forward beside its vjp. This file holds only
 the record and the walk, plus the arithmetic operators that forward to those ops.
@@ -57,6 +63,12 @@ def is_recording() -> bool:
 VJP = Callable[[np.ndarray], Sequence[np.ndarray | None]]
 
 
+def _freed(g: np.ndarray) -> Sequence[np.ndarray | None]:
+    """The ``vjp`` of an op output whose graph a backward pass freed: a marker, never a gradient.
+    The walk recognises it (by identity) and raises; calling it directly raises too."""
+    raise RuntimeError("this op output's graph was freed by an earlier backward()")
+
+
 class Tensor:
     """An array that records the ops applied to it.
 
@@ -77,6 +89,8 @@ class Tensor:
             array = np.asarray(data)
             if not isinstance(data, (np.ndarray, np.generic)) or array.dtype not in (np.float32, np.float64):
                 array = array.astype(DEFAULT_DTYPE)
+        if requires_grad:
+            _check_differentiable(array.dtype)
         self.data: np.ndarray = array
         self.grad: np.ndarray | None = None
         self.requires_grad = requires_grad
@@ -133,19 +147,49 @@ class Tensor:
         return self.data.item()
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph."""
-        return Tensor(self.data)
+        """A new leaf holding the same data and no history: the one way to cut a graph.
+
+        Backward stops at the detached tensor; nothing flows through it into the ops that made
+        ``self``. The array is shared, not copied (writing into one writes into the other), as in
+        PyTorch. Block-wise learning rules cut a network into blocks with it: the block above reads
+        ``h = block_output.detach().requires_grad_()``, a leaf that collects ∂C/∂h in ``h.grad``,
+        which the rule then sends into the block below with ``block_output.backward(h.grad)``.
+        """
+        return Tensor(self.data, dtype=self.data.dtype)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return self (as PyTorch's ``Tensor.requires_grad_``).
+
+        Turning it on makes a leaf (a detached tensor, an input) collect its gradient in ``.grad``.
+        An op output in a graph always requires grad; to stop gradients there, ``detach()`` it.
+        """
+        if not requires_grad and self.vjp is not None:
+            raise RuntimeError(
+                f"requires_grad_(False) on the output of {self.op!r}: only leaves can stop requiring grad; "
+                "use .detach() to cut the graph at this tensor."
+            )
+        if requires_grad:
+            _check_differentiable(self.data.dtype)
+        self.requires_grad = bool(requires_grad)
+        return self
 
     def __repr__(self) -> str:
         grad = ", requires_grad=True" if self.requires_grad else ""
         return f"Tensor(shape={self.shape}, dtype={self.dtype}{grad})"
 
     # ----------------------------------------------------------------- backward
-    def backward(self, grad: np.ndarray | None = None) -> None:
-        """Backpropagate from this tensor: fill ``.grad`` of every leaf that requires grad.
+    def backward(self, grad: np.ndarray | None = None, retain_graph: bool = False) -> None:
+        """Backpropagate from this tensor: add ∂C/∂leaf to ``.grad`` of every leaf that requires grad.
 
         Args:
             grad: ∂C/∂self. May be omitted only when self is a scalar (it is then 1).
+            retain_graph: keep the graph for another backward pass. By default each op output the
+                walk passes is freed (its ``parents`` and ``vjp`` dropped), so the graph is garbage
+                once the step ends.
+
+        Raises:
+            RuntimeError: when the walk reaches an op output that an earlier backward freed. Leaves
+                reached before that point have already received their gradients.
         """
         if not self.requires_grad:
             raise RuntimeError(
@@ -173,8 +217,11 @@ class Tensor:
         pending = [(-self.stamp, self)]
         while pending:
             node = heapq.heappop(pending)[1]
+            vjp = node.vjp
+            if vjp is _freed:
+                raise RuntimeError(_freed_message(node))
             g = grads.pop(node.stamp)
-            for parent, parent_grad in zip(node.parents, node.vjp(g)):
+            for parent, parent_grad in zip(node.parents, vjp(g)):
                 if parent_grad is None or not parent.requires_grad:
                     continue
                 if parent.vjp is None:  # a leaf: keep its gradient (accumulating across backward calls)
@@ -184,9 +231,9 @@ class Tensor:
                 else:
                     grads[parent.stamp] = parent_grad
                     heapq.heappush(pending, (-parent.stamp, parent))
-            # free the graph as we go: no growth across steps
-            node.parents = ()
-            node.vjp = None
+            if not retain_graph:  # free the graph as we go: no growth across steps
+                node.parents = ()
+                node.vjp = _freed
 
     # ----------------------------------------------------------------- operators
     def __add__(self, other):
@@ -269,6 +316,19 @@ class Tensor:
 
     def relu(self):
         return _ops().relu(self)
+
+
+def _freed_message(node: Tensor) -> str:
+    return (
+        f"backward() reached the output of {node.op!r} (shape {node.shape}), whose graph an earlier "
+        "backward() freed. Pass retain_graph=True to the earlier backward() to keep the graph for "
+        "another pass, or run the forward pass again."
+    )
+
+
+def _check_differentiable(dtype: np.dtype) -> None:
+    if dtype.kind != "f":
+        raise TypeError(f"only floating-point tensors can require grad, got dtype {dtype}")
 
 
 def _ops():

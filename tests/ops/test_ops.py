@@ -11,18 +11,21 @@ are meaningful). Three tests run over the whole table:
 (c) the same in float32 (rtol 1e-5, atol 1e-5).
 
 Each op's output is reduced to a scalar as ``(out * w).sum()`` with fixed random weights ``w``, so
-the gradient flowing into the op is not all ones. Every gradient must have exactly its operand's
+the gradient flowing into the op is not all ones (an op with several outputs, split, gets a sum of
+one such term per output). Every gradient must have exactly its operand's
 shape and dtype. :func:`test_every_differentiable_op_has_a_row` fails when an op is added to
 ``DIFFERENTIABLE_OPS`` without a row here.
 
 The main rows' strategies cover 0-d inputs, negative axes and vector @ vector products. A few rows
 also pin down inputs that once broke an op (``sigmoid_0d``, ``sigmoid_ce_0d``, ``matmul_1d_1d``,
-``transpose_negative_axes``), so every run exercises them whatever Hypothesis happens to draw.
+``transpose_negative_axes``, ``linear_1d``, ``getitem_bool_tensor``), so every run exercises them
+whatever Hypothesis happens to draw.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +40,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from synaptica import ops
+from synaptica.errors import ShapeError
 from synaptica.ops.linalg import times_transposed
 from synaptica.tensor import Tensor
 
@@ -153,11 +157,11 @@ def matmul_shapes(draw, a_vector: bool, b_vector: bool, batched: bool):
     return (a, b), {}
 
 
-# --- linear: x (batch, in), weight (out, in), bias (out,)
+# --- linear: x (batch, in) or one vector (in,), weight (out, in), bias (out,)
 @st.composite
-def linear_shapes(draw, bias: bool):
+def linear_shapes(draw, bias: bool, vector: bool = False):
     batch, n_in, n_out = draw(SIDE), draw(SIDE), draw(SIDE)
-    shapes = ((batch, n_in), (n_out, n_in)) + (((n_out,),) if bias else ())
+    shapes = ((n_in,) if vector else (batch, n_in), (n_out, n_in)) + (((n_out,),) if bias else ())
     return shapes, {}
 
 
@@ -323,6 +327,57 @@ def torch_array_index(x, p):
     else:
         index = torch.as_tensor(index)
     return x[index]
+
+
+def torch_tensor_index(x, p):
+    """The twin of indexing with a synaptica Tensor: torch indexes with the array it stands for."""
+    return x[torch.as_tensor(p["index"].astype(np.int64) if p["index"].dtype.kind == "f" else p["index"])]
+
+
+# --- concat / stack: `count` operands that agree off the joined axis (concat) or in shape (stack)
+@st.composite
+def join_shapes(draw, count: int, new_axis: bool):
+    rank = MAX_RANK - 1 if new_axis else MAX_RANK
+    base = list(draw(hnp.array_shapes(min_dims=0 if new_axis else 1, max_dims=rank, min_side=0, max_side=MAX_SIDE)))
+    ndim = len(base) + 1 if new_axis else len(base)
+    axis = draw(st.integers(-ndim, ndim - 1))
+    if new_axis:
+        return (tuple(base),) * count, {"axis": axis}
+    at = axis % ndim
+    return tuple(tuple(base[:at] + [draw(SIDE)] + base[at + 1:]) for _ in range(count)), {"axis": axis}
+
+
+# --- split: equal sections that divide the axis, or cut indices (unsorted, negative, past the end)
+@st.composite
+def split_shapes(draw, equal: bool):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=MAX_RANK, min_side=0, max_side=MAX_SIDE))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    size = shape[axis]
+    if equal:
+        sections = draw(st.sampled_from([k for k in range(1, MAX_SIDE + 1) if size % k == 0]))
+    else:
+        sections = draw(st.lists(st.integers(-size - 1, size + 2), max_size=4))
+    return (shape,), {"sections": sections, "axis": axis}
+
+
+# --- where: condition, a and b broadcast together; the condition comes from a seed
+@st.composite
+def where_shapes(draw, operands: int = 2):
+    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=MAX_RANK, min_side=0,
+                                                    max_side=MAX_SIDE)).input_shapes
+    rng = np.random.default_rng(draw(SEED))
+    condition = rng.uniform(size=shapes[0]) < 0.5
+    kind = draw(st.sampled_from(["array", "bool_tensor", "float_tensor"]))
+    return tuple(shapes[1:1 + operands]), {"condition": condition, "kind": kind}
+
+
+def where_condition(p):
+    """The condition as a row hands it to where: a bool array, a bool Tensor, or a float 0/1 Tensor."""
+    if p["kind"] == "bool_tensor":
+        return Tensor(p["condition"], dtype=bool)
+    if p["kind"] == "float_tensor":
+        return Tensor(p["condition"])
+    return p["condition"]
 
 
 # --- softmax / log_softmax along one axis (that axis is not empty)
@@ -590,6 +645,10 @@ ROWS: list[Row] = [
         (ANY, ANY, ANY)),
     Row("linear_no_bias", "linear", lambda t, p: ops.linear(*t), lambda t, p: F.linear(*t), linear_shapes(False),
         (ANY, ANY)),
+    Row("linear_1d", "linear", lambda t, p: ops.linear(*t), lambda t, p: F.linear(*t), linear_shapes(True, True),
+        (ANY, ANY, ANY)),
+    Row("linear_1d_no_bias", "linear", lambda t, p: ops.linear(*t), lambda t, p: F.linear(*t),
+        linear_shapes(False, True), (ANY, ANY)),
     # reductions
     unary("sum", "sum", lambda x, p: ops.sum(x, p["axis"], p["keepdims"]), torch_reduce(torch.sum), ANY,
           shapes=reduce_shapes()),
@@ -614,6 +673,33 @@ ROWS: list[Row] = [
           shapes=getitem_array_shapes("two")),
     unary("getitem_mask", "getitem", lambda x, p: x[p["index"]], torch_array_index, ANY,
           shapes=getitem_mask_shapes()),
+    unary("getitem_bool_tensor", "getitem", lambda x, p: x[Tensor(p["index"], dtype=bool)], torch_array_index, ANY,
+          shapes=getitem_mask_shapes()),
+    unary("getitem_int_tensor", "getitem", lambda x, p: x[Tensor(p["index"], dtype=np.intp)], torch_tensor_index,
+          ANY, shapes=getitem_array_shapes("first")),
+    unary("getitem_float_tensor", "getitem", lambda x, p: x[Tensor(p["index"])], torch_tensor_index, ANY,
+          shapes=getitem_array_shapes("first")),  # Tensor() makes integer arrays float32: whole numbers gather
+    unary("getitem_slice_tensor", "getitem", lambda x, p: x[p["index"][0], Tensor(p["index"][1], dtype=np.intp)],
+          torch_array_index, ANY, shapes=getitem_array_shapes("after_slice")),
+    # joining, cutting and choosing
+    Row("concat", "concat", lambda t, p: ops.concat(t, p["axis"]), lambda t, p: torch.cat(t, p["axis"]),
+        join_shapes(3, new_axis=False), (ANY, ANY, ANY)),
+    binary("concat_used_twice", "concat", lambda a, b, p: ops.concat([a, b, a], p["axis"]),
+           lambda a, b, p: torch.cat([a, b, a], p["axis"]), shapes=join_shapes(2, new_axis=False)),
+    Row("stack", "stack", lambda t, p: ops.stack(t, p["axis"]), lambda t, p: torch.stack(t, p["axis"]),
+        join_shapes(3, new_axis=True), (ANY, ANY, ANY)),
+    binary("stack_used_twice", "stack", lambda a, b, p: ops.stack([b, a, a], p["axis"]),
+           lambda a, b, p: torch.stack([b, a, a], p["axis"]), shapes=join_shapes(2, new_axis=True)),
+    unary("split_equal", "split", lambda x, p: ops.split(x, p["sections"], p["axis"]),
+          lambda x, p: torch.tensor_split(x, p["sections"], p["axis"]), ANY, shapes=split_shapes(equal=True)),
+    unary("split_indices", "split", lambda x, p: ops.split(x, p["sections"], p["axis"]),
+          lambda x, p: torch.tensor_split(x, p["sections"], p["axis"]), ANY, shapes=split_shapes(equal=False)),
+    binary("where", "where", lambda a, b, p: ops.where(where_condition(p), a, b),
+           lambda a, b, p: torch.where(torch.as_tensor(p["condition"]), a, b), shapes=where_shapes()),
+    unary("where_used_twice", "where", lambda x, p: ops.where(where_condition(p), x, x),
+          lambda x, p: torch.where(torch.as_tensor(p["condition"]), x, x), ANY, shapes=where_shapes(1)),
+    unary("where_number", "where", lambda x, p: ops.where(where_condition(p), 0.5, x),
+          lambda x, p: torch.where(torch.as_tensor(p["condition"]), 0.5, x), ANY, shapes=where_shapes(1)),
     # softmax
     unary("softmax", "softmax", lambda x, p: ops.softmax(x, p["axis"]), lambda x, p: torch.softmax(x, p["axis"]),
           uniform(-3.0, 3.0), shapes=softmax_shapes()),
@@ -682,23 +768,43 @@ def assert_grad_like(grad, operand: np.ndarray, what: str) -> None:
     assert grad.dtype == operand.dtype, f"{what}: grad dtype {grad.dtype} != operand dtype {operand.dtype}"
 
 
+def outputs_of(row: Row, result, dtype) -> tuple:
+    """The op's outputs as a tuple (split returns several, every other op one), each checked to be
+    the row's op in the inputs' dtype."""
+    outputs = result if isinstance(result, tuple) else (result,)
+    for out in outputs:
+        assert out.op == row.op, f"{row.name}: built op {out.op!r}, expected {row.op!r}"
+        assert out.dtype == dtype, f"{row.name}: output dtype {out.dtype}, inputs {np.dtype(dtype)}"
+    return outputs
+
+
+def weighted_total(outputs, weights, wrap):
+    """Σᵢ (outputᵢ ⊙ wᵢ).sum(): a scalar whose gradient into each output is its fixed weights."""
+    parts = [(out * wrap(w)).sum() for out, w in zip(outputs, weights)]
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
+
+
 def compare_with_torch(row: Row, shapes, params, rng, dtype, rtol: float, atol: float) -> None:
     inputs = [x.astype(dtype) for x in sample_inputs(row, shapes, rng)]
 
     tensors = [Tensor(x.copy(), requires_grad=True) for x in inputs]
-    out = row.build(tensors, params)
-    assert out.op == row.op, f"{row.name}: built op {out.op!r}, expected {row.op!r}"
-    assert out.dtype == dtype, f"{row.name}: output dtype {out.dtype}, inputs {np.dtype(dtype)}"
-    w = output_weights(rng, out.shape).astype(dtype)
-    (out * Tensor(w)).sum().backward()
+    outputs = outputs_of(row, row.build(tensors, params), dtype)
+    weights = [output_weights(rng, out.shape).astype(dtype) for out in outputs]
+    weighted_total(outputs, weights, Tensor).backward()
 
     twins = [torch.tensor(x, requires_grad=True) for x in inputs]
-    twin_out = row.twin(twins, params)
-    (twin_out * torch.as_tensor(w)).sum().backward()
+    twin_result = row.twin(twins, params)
+    twin_outputs = twin_result if isinstance(twin_result, tuple) else (twin_result,)
+    weighted_total(twin_outputs, weights, torch.as_tensor).backward()
 
-    assert out.shape == tuple(twin_out.shape), f"{row.name}: output shape {out.shape} vs torch {tuple(twin_out.shape)}"
-    np.testing.assert_allclose(out.data, twin_out.detach().numpy(), rtol=rtol, atol=atol,
-                               err_msg=f"{row.name}: forward")
+    assert len(outputs) == len(twin_outputs), f"{row.name}: {len(outputs)} outputs vs torch {len(twin_outputs)}"
+    for out, twin_out in zip(outputs, twin_outputs):
+        assert out.shape == tuple(twin_out.shape), f"{row.name}: output shape {out.shape} vs torch {tuple(twin_out.shape)}"
+        np.testing.assert_allclose(out.data, twin_out.detach().numpy(), rtol=rtol, atol=atol,
+                                   err_msg=f"{row.name}: forward")
     for i, (t, twin, x) in enumerate(zip(tensors, twins, inputs)):
         assert t.grad is not None, f"{row.name}: operand {i} received no gradient"
         assert_grad_like(t.grad, x, f"{row.name} operand {i}")
@@ -742,12 +848,10 @@ def check_finite_differences(row: Row, shapes, params, rng) -> None:
     weights = {}
 
     def scalar(*tensors):
-        out = row.build(list(tensors), params)
-        assert out.op == row.op, f"{row.name}: built op {out.op!r}, expected {row.op!r}"
-        assert out.dtype == np.float64, f"{row.name}: float64 inputs gave a {out.dtype} output"
+        outputs = outputs_of(row, row.build(list(tensors), params), np.float64)
         if "w" not in weights:  # drawn once, on the first (backprop) call, then fixed
-            weights["w"] = Tensor(output_weights(rng, out.shape))
-        return (out * weights["w"]).sum()
+            weights["w"] = [output_weights(rng, out.shape) for out in outputs]
+        return weighted_total(outputs, weights["w"], Tensor)
 
     grads = gradcheck(scalar, inputs, rng=rng)
     for i, (g, x) in enumerate(zip(grads, inputs)):
@@ -784,6 +888,7 @@ LARGE_CASES = [
     ("matmul_1d_batched", ((30,), (3, 30, 9)), {}),
     ("linear", ((64, 20), (10, 20), (10,)), {}),
     ("linear", ((10, 60), (40, 60), (40,)), {}),  # few rows, more outputs: computed as (W xᵀ)ᵀ
+    ("linear_1d", ((60,), (40, 60), (40,)), {}),
     ("sum", ((7, 7, 7, 7),), {"axis": (1, -1), "keepdims": True}),
     ("mean", ((7, 7, 7, 7),), {"axis": 2, "keepdims": False}),
     ("max", ((7, 7, 7, 7),), {"axis": -1, "keepdims": False}),
@@ -791,6 +896,10 @@ LARGE_CASES = [
     ("transpose", ((5, 6, 7, 3),), {"axes": (2, 0, 3, 1)}),
     ("getitem_basic", ((7, 7, 7, 7),), {"index": (slice(None, None, -2), 3, slice(1, None))}),
     ("getitem_array", ((7, 7, 7, 2),), {"index": np.array([[0, 3, 3, -1, 6, 0, 0, 2, 3]] * 2)}),
+    ("concat", ((7, 7, 7, 7), (7, 3, 7, 7), (7, 1, 7, 7)), {"axis": 1}),
+    ("stack", ((7, 7, 7), (7, 7, 7), (7, 7, 7)), {"axis": -1}),
+    ("split_indices", ((7, 7, 7, 7),), {"sections": [5, 2, -1], "axis": 2}),
+    ("where", ((7, 7, 7, 7), (7, 1, 7)), {"condition": np.arange(49).reshape(7, 7) % 3 == 0, "kind": "array"}),
     ("softmax", ((5, 7, 7, 7),), {"axis": 1}),
     ("log_softmax", ((5, 7, 7, 7),), {"axis": -1}),
     ("quadratic_dense", ((50, 12),), {"y": np.linspace(-1, 1, 600).reshape(50, 12), "reduction": "mean",
@@ -866,3 +975,12 @@ def test_linear_feedback_matrix_replaces_the_weight_only_for_the_input_gradient(
     np.testing.assert_allclose(grads["feedback"][0], g @ feedback)
     for backprop, aligned in zip(grads["backprop"][1:], grads["feedback"][1:]):
         np.testing.assert_array_equal(backprop, aligned)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3,), (2, 5, 4), ()])
+def test_linear_names_an_input_that_does_not_fit_the_weight(shape):
+    # a (2, 5, 4) input once came out of the (W xᵀ)ᵀ branch with its axes scrambled
+    message = rf"linear: input of shape {re.escape(str(shape))} does not fit weight of shape \(3, 4\); " \
+              r"expected \(batch, 4\) or \(4,\)"
+    with pytest.raises(ShapeError, match=message):
+        ops.linear(Tensor(np.ones(shape)), Tensor(np.ones((3, 4))))

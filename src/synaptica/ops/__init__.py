@@ -34,16 +34,21 @@ from synaptica.ops.prelu import prelu as prelu
 from synaptica.ops.reduce import max as max
 from synaptica.ops.reduce import mean as mean
 from synaptica.ops.reduce import sum as sum
+from synaptica.ops.shape import concat as concat
 from synaptica.ops.shape import getitem as getitem
 from synaptica.ops.shape import reshape as reshape
+from synaptica.ops.shape import split as split
+from synaptica.ops.shape import stack as stack
 from synaptica.ops.shape import transpose as transpose
+from synaptica.ops.shape import where as where
 from synaptica.ops.softmax import log_softmax as log_softmax
 from synaptica.ops.softmax import softmax as softmax
 
 DIFFERENTIABLE_OPS = (
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "sigmoid", "tanh", "relu",
     "leaky_relu", "elu", "softplus",
-    "matmul", "linear", "sum", "mean", "max", "reshape", "transpose", "getitem", "softmax",
+    "matmul", "linear", "sum", "mean", "max", "reshape", "transpose", "getitem",
+    "concat", "stack", "split", "where", "softmax",
     "log_softmax", "quadratic_cost", "sigmoid_cross_entropy", "softmax_cross_entropy",
     "conv2d", "max_pool2d", "avg_pool2d", "l2_pool2d",
     "dropout", "batch_norm", "prelu",

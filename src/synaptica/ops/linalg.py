@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from synaptica.errors import ShapeError
 from synaptica.ops._broadcast import unbroadcast
 from synaptica.tensor import Tensor
 
@@ -59,7 +60,8 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, feedback: np.ndarray | None = None) -> Tensor:
     """Affine map z = a Wᵀ + b for a batch of row vectors a (batch, in) -> z (batch, out).
 
-    W has shape (out, in), so row j of W holds the weights into neuron j (Nielsen's w_jk).
+    W has shape (out, in), so row j of W holds the weights into neuron j (Nielsen's w_jk). A single
+    vector a (in,) gives z (out,), as in ``torch.nn.functional.linear``: it is a batch of one row.
 
     Backward, Nielsen's four equations in batch row form (grad_z is δ of this layer):
       BP1  δᴸ = ∇ₐC ⊙ σ'(zᴸ)            computed by the loss and activation ops, not here
@@ -76,14 +78,25 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, feedback: np.n
     Nature Communications 7, 2016.
     """
     w = weight.data
-    z = times_transposed(x.data, w)
+    a = x.data
+    if a.ndim not in (1, 2) or a.shape[-1] != w.shape[1]:
+        raise ShapeError(f"linear: input of shape {a.shape} does not fit weight of shape {w.shape}; "
+                         f"expected (batch, {w.shape[1]}) or ({w.shape[1]},)")
+    vector = a.ndim == 1
+    if vector:
+        a = a[None]
+    z = times_transposed(a, w)
     if bias is not None:
         z += bias.data
+    if vector:
+        z = z[0]
     backward_matrix = w if feedback is None else feedback
 
     def vjp(grad_z):
         grad_x = grad_z @ backward_matrix if x.requires_grad else None
-        grad_w = grad_z.T @ x.data if weight.requires_grad else None
+        if vector:
+            grad_z = grad_z[None]
+        grad_w = grad_z.T @ a if weight.requires_grad else None
         if bias is None:
             return grad_x, grad_w
         grad_b = np.add.reduce(grad_z, axis=0) if bias.requires_grad else None  # = grad_z.sum(axis=0), one call

@@ -16,7 +16,7 @@ import functools
 import numpy as np
 
 from synaptica.errors import ShapeError
-from synaptica.ops.elementwise import sigmoid_array
+from synaptica.ops.elementwise import sigmoid_array, softplus_array
 from synaptica.ops.softmax import log_softmax_array
 from synaptica.tensor import Tensor
 
@@ -71,13 +71,13 @@ def sigmoid_cross_entropy(z: Tensor, targets, reduction: str = "mean") -> Tensor
     """Cross-entropy of sigmoid outputs, from the logits z (Nielsen ch. 3).
 
     C = −Σⱼ [yⱼ ln aⱼ + (1 − yⱼ) ln(1 − aⱼ)],  a = σ(z), computed stably as
-    Σⱼ max(zⱼ, 0) − zⱼ yⱼ + ln(1 + e^(−|zⱼ|)).
+    Σⱼ softplus(zⱼ) − zⱼ yⱼ, softplus(z) = max(z, 0) + ln(1 + e^(−|z|)) = ln(1 + eᶻ).
     vjp: ∂C/∂z = σ(z) − y: the σ'(z) of the quadratic cost cancels, so saturated neurons still learn.
     """
     y = _dense_targets(targets, z.data, "sigmoid_cross_entropy")
     x = z.data
     scale = _scale(len(x) if z.ndim else 1, reduction)
-    per_unit = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
+    per_unit = softplus_array(x) - x * y
     cost = np.asarray(scale * per_unit.sum(), dtype=z.dtype)
 
     def vjp(g):

@@ -6,7 +6,8 @@ map, and the stride defaults to the window size, so windows tile the map without
 
 - **max pooling** outputs the largest activation in the window: it asks *whether* a feature was
   found anywhere in the region and throws away exactly where. Its gradient goes to that one
-  input (the first in row-major order on a tie, as PyTorch does); the others get 0.
+  input (the first in row-major order on a tie, as PyTorch does); the others get 0. A NaN in the
+  window makes the output NaN, and its gradient goes to the window's last NaN, again as PyTorch.
 - **average pooling** outputs the mean: ∂out/∂x = 1/(kh·kw) for every input of the window
   (padding zeros count towards the mean, PyTorch's ``count_include_pad=True``).
 - **L2 pooling** outputs √(Σ x²) over the window, "a way of condensing information" that, unlike
@@ -64,7 +65,8 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding: int = 0) -> Tensor:
         stride: step between windows (default: the window size).
         padding: −∞ border added on every side, at most half the window.
 
-    vjp: the gradient of each output goes to the input that was the maximum of its window.
+    vjp: the gradient of each output goes to the input that was the maximum of its window (for a
+    window holding NaN, whose output is NaN, to its last NaN in row-major order, as PyTorch does).
     """
     kernel, stride, padding, out_size = _geometry("max_pool2d", x, kernel_size, stride, padding)
     x_pad = pad(x.data, padding, -np.inf)
@@ -90,6 +92,12 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding: int = 0) -> Tensor:
                 np.multiply(g, winner, out=target)
             else:
                 target += g * winner
+        if np.isnan(best).any():  # NaN equals nothing, so those windows took nothing above
+            unclaimed = np.isnan(best)
+            for offset in reversed(where):  # the last NaN of each such window
+                winner = np.isnan(offset_view(x_pad, offset, stride, out_size)) & unclaimed
+                unclaimed ^= winner
+                offset_view(grad, offset, stride, out_size)[...] += g * winner
         return (unpad(grad, padding),)
 
     return Tensor.from_op(best, (x,), vjp, "max_pool2d")
