@@ -85,7 +85,7 @@ class DirectFeedbackAlignment(GradientRule):
             signal_to = a.detach()  # the next block's backward stops here
         output_layers = self._blocks[-1][1]
         z = output_layers[0](signal_to)  # the output layer's pre-activations zᴸ
-        z_leaf = Tensor(z.data, requires_grad=True)
+        z_leaf = z.detach().requires_grad_()  # the cut at which e = ∂C/∂zᴸ arrives
         output = _run(output_layers[1:], z_leaf)
         loss = self.cost(output, y)
         value = checked_cost(loss)
