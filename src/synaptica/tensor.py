@@ -73,7 +73,8 @@ class Tensor:
     """An array that records the ops applied to it.
 
     Args:
-        data: array-like. NumPy arrays of float32 or float64 keep their dtype; anything else
+        data: array-like. NumPy arrays of float32 or float64 keep their dtype, and bool arrays stay
+            bool (masks: ``t[Tensor(x > 0)]`` selects, and they carry no gradient); anything else
             (lists, numbers, integer arrays) becomes float32, as in PyTorch.
         requires_grad: whether backward should fill ``.grad`` for this tensor.
         dtype: force a dtype (``np.float32`` or ``np.float64``).
@@ -87,7 +88,7 @@ class Tensor:
             array = np.asarray(data, dtype=dtype)
         else:
             array = np.asarray(data)
-            if not isinstance(data, (np.ndarray, np.generic)) or array.dtype not in (np.float32, np.float64):
+            if not isinstance(data, (np.ndarray, np.generic)) or array.dtype not in (np.float32, np.float64, np.bool_):
                 array = array.astype(DEFAULT_DTYPE)
         if requires_grad:
             _check_differentiable(array.dtype)

@@ -86,9 +86,11 @@ def test_where_sends_no_gradient_to_a_tensor_condition():
 def test_a_bool_tensor_masks_and_scatters_the_gradient_back():
     # once read as the integers 0 and 1, gathering rows 1, 0, 1 instead of masking
     x = Tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
-    mask = Tensor(np.array([True, False, True]), dtype=bool)
+    mask = Tensor(np.array([True, False, True]))  # a bool array stays bool: a mask
+    assert mask.dtype == bool
     picked = x[mask]
     np.testing.assert_array_equal(picked.data, [[0.0, 1.0], [4.0, 5.0]])
+    np.testing.assert_array_equal(x[Tensor(x.data[:, 0] > 1)].data, [[2.0, 3.0], [4.0, 5.0]])
     (picked * Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]))).sum().backward()
     np.testing.assert_array_equal(x.grad, [[1.0, 2.0], [0.0, 0.0], [3.0, 4.0]])
 
@@ -96,7 +98,7 @@ def test_a_bool_tensor_masks_and_scatters_the_gradient_back():
 def test_an_index_tensor_must_hold_whole_numbers():
     x = ones(4)
     with pytest.raises(IndexError, match=r"float64 Tensor used as an index must hold whole numbers.*"
-                                         r"Tensor\(mask, dtype=bool\)"):
+                                         r"to mask, index with a bool array or a Tensor of one"):
         x[Tensor(np.array([0.5, 1.0]))]
     with pytest.raises(IndexError, match="whole numbers"):
         x[:, Tensor(np.array([np.nan]))]

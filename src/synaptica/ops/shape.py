@@ -38,10 +38,9 @@ def getitem(x: Tensor, index) -> Tensor:
     """x[index] with NumPy's basic or advanced indexing. vjp: scatter-add g into zeros of x's shape.
 
     A Tensor in the index, alone or inside a tuple, stands for its array: a bool Tensor
-    (``Tensor(mask, dtype=bool)``) masks and an integer one gathers, exactly as those arrays do. A
-    float Tensor gathers too when it holds whole numbers (``Tensor(np.array([2, 0]))`` is float32 by
-    the constructor's rule) and is refused otherwise. ``Tensor(mask)`` without ``dtype=bool`` is
-    float 0/1 by the same rule and gathers rows 0 and 1: mask with the bool array or a bool Tensor.
+    (``Tensor(mask)`` of a bool array) masks and an integer one gathers, exactly as those arrays do.
+    A float Tensor gathers too when it holds whole numbers (``Tensor(np.array([2, 0]))`` is float32
+    by the constructor's rule) and is refused otherwise.
     """
     if isinstance(index, tuple):
         index = tuple(_index_array(part) for part in index)
@@ -60,7 +59,7 @@ def _index_array(part):
     if not (np.isfinite(array).all() and (np.floor(array) == array).all()):
         raise IndexError(
             f"a {array.dtype} Tensor used as an index must hold whole numbers, got {array.ravel()[:6]}; "
-            "to mask, index with a bool array or Tensor(mask, dtype=bool)."
+            "to mask, index with a bool array or a Tensor of one."
         )
     return array.astype(np.intp)
 
