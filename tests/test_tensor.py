@@ -26,7 +26,7 @@ def leaf(values, dtype=np.float64) -> Tensor:
 def test_default_dtype_is_float32():
     assert Tensor([1, 2, 3]).dtype == np.float32
     assert Tensor(np.arange(4)).dtype == np.float32  # integers
-    assert Tensor(np.array([True, False])).dtype == np.float32
+    assert Tensor(np.array([True, False])).dtype == np.bool_  # masks stay masks (see getitem)
     assert Tensor(np.ones(2, np.float16)).dtype == np.float32
     assert Tensor(np.ones((2, 2), np.float32)).dtype == np.float32
 
