@@ -29,6 +29,22 @@ class DataError(ValueError):
     """A dataset cannot be found or fetched, or its parts disagree."""
 
 
+class WorkerError(RuntimeError):
+    """A worker process died while running a task, more often than the executor retries.
+
+    ``completed`` maps the index of every task of the same ``map`` call that did finish to its
+    result, so that nothing already computed is lost."""
+
+    def __init__(self, message: str, completed: dict | None = None):
+        super().__init__(message)
+        self.completed = completed or {}
+
+
+class TaskError(RuntimeError):
+    """A task raised an exception of a kind that cannot be raised again here; the message holds the
+    task's name and the worker's traceback."""
+
+
 def shape_message(where: str, got: tuple, expected: str, hint: str | None = None) -> str:
     """Build the uniform shape message: ``Linear(784→30) got input of shape (10, 785); expected (batch, 784).``"""
     message = f"{where} got input of shape {tuple(got)}; expected {expected}."

@@ -94,6 +94,24 @@ def test_a_diverging_trial_is_recorded_as_failed_and_the_search_goes_on(tmp_path
     assert "nothing to run" in log.read_text()
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("executor", ["process", "ray"])
+def test_a_search_runs_its_trials_on_the_executor_named(tmp_path, subset_dir, executor):
+    """Two trials on two workers of a process pool or of a Ray cluster started on this machine: the
+    records are those this process computes for the same trials."""
+    space_path = write_space(tmp_path, "[search.eta]\nchoices = [0.05, 0.5]\n", dataset=str(subset_dir))
+    results = tmp_path / "results.jsonl"
+    result = run_python([*CLI, "search", str(space_path), "--sampler", "grid", "--workers", "2", "--executor",
+                         executor, "--results", str(results)], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"2 workers ({executor})" in result.stdout
+    records = sorted((json.loads(line) for line in results.read_text().splitlines()), key=lambda r: r["trial"])
+    assert [r["params"]["eta"] for r in records] == [0.05, 0.5]
+    for record in records:
+        again = run_trial(record["trial"], record["params"], record["settings"], blas=1)
+        assert again["validation_accuracy"] == record["validation_accuracy"]
+
+
 def test_an_error_that_is_not_divergence_stops_the_search_but_keeps_what_finished(tmp_path, subset_dir):
     missing = tmp_path / "no-such-data"
     space = load_space(write_space(tmp_path, f"[search.dataset]\nchoices = {json.dumps([str(subset_dir), str(missing)])}\n",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from contextlib import ExitStack
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from synaptica.losses import COSTS, get_cost
 from synaptica.nn import ACTIVATIONS, INITIALISERS, mlp
 from synaptica.nn.cnn import cnn
 from synaptica.optim import OPTIMIZERS, make_optimizer
+from synaptica.parallel import EXECUTORS, make_executor
 from synaptica.recipes import CNN_DEFAULTS, DEFAULTS, ES_DEFAULTS, MODELS, recipe
 from synaptica.rules import RULES, make_rule
 from synaptica.train import Classification, evaluate, fit
@@ -99,6 +101,11 @@ def add_train_command(commands) -> None:
                             f"(default: {ES_DEFAULTS['population']})")
     train.add_argument("--sigma", type=float, default=None, metavar="σ",
                        help=f"--rule es: the standard deviation of the perturbations (default: {ES_DEFAULTS['sigma']})")
+    train.add_argument("--executor", choices=EXECUTORS, default=None,
+                       help="--rule es: where the population is scored: in this process, a pool of worker "
+                            "processes, or a Ray cluster (default: serial, or process with --workers > 1)")
+    train.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="--rule es: worker processes (or Ray CPUs) scoring the population (default: 1)")
     train.add_argument("--seed", type=int, default=DEFAULTS["seed"],
                        help="seed for initial weights, shuffling and feedback matrices")
     train.add_argument("--patience", type=int, default=None,
@@ -119,18 +126,24 @@ def add_train_command(commands) -> None:
     train.add_argument("--quiet", action="store_true", help="print only the final result")
 
 
+#: the options that only evolution strategies take
+ES_OPTIONS = ("population", "sigma", "executor", "workers")
+
+
 def _recipe_defaults(args: argparse.Namespace) -> None:
     """Fill in the options whose defaults depend on --model and --rule (synaptica.recipes), when not given."""
     for name, value in recipe(args.model, args.rule).items():
         if getattr(args, name, None) is None:
             setattr(args, name, value)
-    es_options = [f"--{name}" for name in ("population", "sigma") if getattr(args, name) is not None]
+    given = [f"--{name}" for name in ES_OPTIONS if getattr(args, name) is not None]
+    if args.rule != "evolution-strategies" and given:
+        verb = "belongs" if len(given) == 1 else "belong"
+        raise ValueError(f"{' and '.join(given)} {verb} to --rule evolution-strategies, not {args.rule}")
     if args.rule == "evolution-strategies":
         args.population = ES_DEFAULTS["population"] if args.population is None else args.population
         args.sigma = ES_DEFAULTS["sigma"] if args.sigma is None else args.sigma
-    elif es_options:
-        verb = "belongs" if len(es_options) == 1 else "belong"
-        raise ValueError(f"{' and '.join(es_options)} {verb} to --rule evolution-strategies, not {args.rule}")
+        args.workers = 1 if args.workers is None else args.workers
+        args.executor = args.executor or ("serial" if args.workers == 1 else "process")
 
 
 def _build_model(args: argparse.Namespace, train, cost, rng):
@@ -168,11 +181,13 @@ def _augment(args: argparse.Namespace, train):
     return Augment([Shift(1)], image_shape=tuple(train.image_shape[-2:]))
 
 
-def _rule_options(args: argparse.Namespace) -> dict:
-    """The rule's own options: population and σ for evolution strategies, none for the others."""
-    if args.rule == "evolution-strategies":
-        return {"population": args.population, "sigma": args.sigma}
-    return {}
+def _rule_options(args: argparse.Namespace, stack: ExitStack) -> dict:
+    """The rule's own options: population, σ and the executor (closed with ``stack``) for evolution
+    strategies; none for the others."""
+    if args.rule != "evolution-strategies":
+        return {}
+    executor = stack.enter_context(make_executor(args.executor, args.workers))
+    return {"population": args.population, "sigma": args.sigma, "executor": executor}
 
 
 def _step_report(args: argparse.Namespace, held_out, cost) -> list:
@@ -184,6 +199,11 @@ def _step_report(args: argparse.Namespace, held_out, cost) -> list:
 
 
 def train_command(args: argparse.Namespace) -> int:
+    with ExitStack() as stack:
+        return _train(args, stack)
+
+
+def _train(args: argparse.Namespace, stack: ExitStack) -> int:
     _recipe_defaults(args)
     if args.epochs < 1 or args.batch_size < 1 or args.eta <= 0 or args.lmbda < 0:
         raise ValueError("--epochs and --batch-size must be >= 1, --eta > 0 and --lmbda >= 0")
@@ -192,7 +212,7 @@ def train_command(args: argparse.Namespace) -> int:
     cost = get_cost(args.cost)
     rng = np.random.default_rng(args.seed)
     model, optimizer = _build_model(args, train, cost, rng)
-    rule = make_rule(args.rule, cost, optimizer, **_rule_options(args))
+    rule = make_rule(args.rule, cost, optimizer, **_rule_options(args, stack))
     held_out = validation if validation is not None else test
     if not args.quiet:
         print(f"{args.data}: {len(train.x)} training, {len(held_out.x)} validation, {len(test.x)} test examples")

@@ -26,6 +26,7 @@ pickles or ``torch.save`` zips raise :class:`UnsafeFileError`; they are never un
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -192,17 +193,33 @@ def load_tensors(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], d
     """
     path = os.fspath(path)
     with open(path, "rb") as f:
-        entries, metadata, data_start = _read_header(f, path)
-        tensors: dict[str, np.ndarray] = {}
-        for name, code, shape, begin, _ in sorted(entries, key=lambda e: (e[3], e[4])):
-            array = np.empty(shape, dtype=_DTYPES[code])
-            if array.size:
-                view = memoryview(array.reshape(-1).view(np.uint8))
-                got = f.readinto(view)
-                if got != len(view):
-                    raise FormatError(f"{path}: file ended at byte {data_start + begin + (got or 0)} "
-                                      f"inside tensor {name!r} (was it truncated while reading?)")
-            tensors[name] = _to_native(array, code, name, path, data_start + begin)
+        return _read_tensors(f, path)
+
+
+def tensors_to_bytes(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None = None) -> bytes:
+    """The bytes :func:`save_tensors` would write, in memory (to send tensors to another process)."""
+    header, arrays = _build_header("tensors", tensors, metadata)
+    return b"".join([struct.pack("<Q", len(header)), header,
+                     *(array.reshape(-1).view(np.uint8).tobytes() for array in arrays if array.size)])
+
+
+def tensors_from_bytes(data: bytes, source: str = "bytes") -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """What :func:`load_tensors` returns, from bytes in memory; ``source`` names them in errors."""
+    return _read_tensors(io.BytesIO(data), source)
+
+
+def _read_tensors(f: Any, path: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    entries, metadata, data_start = _read_header(f, path)
+    tensors: dict[str, np.ndarray] = {}
+    for name, code, shape, begin, _ in sorted(entries, key=lambda e: (e[3], e[4])):
+        array = np.empty(shape, dtype=_DTYPES[code])
+        if array.size:
+            view = memoryview(array.reshape(-1).view(np.uint8))
+            got = f.readinto(view)
+            if got != len(view):
+                raise FormatError(f"{path}: file ended at byte {data_start + begin + (got or 0)} "
+                                  f"inside tensor {name!r} (was it truncated while reading?)")
+        tensors[name] = _to_native(array, code, name, path, data_start + begin)
     return {name: tensors[name] for name, *_ in entries}, metadata
 
 
@@ -239,7 +256,7 @@ def _read_header(f: Any, path: str) -> tuple[list[tuple[str, str, tuple[int, ...
     Returns the entries ``(name, dtype, shape, begin, end)`` in header order, the metadata
     and the file offset of the byte buffer.
     """
-    size = os.fstat(f.fileno()).st_size
+    size = len(f.getbuffer()) if isinstance(f, io.BytesIO) else os.fstat(f.fileno()).st_size
     head = f.read(9)
     if not head:
         raise FormatError(f"{path}: file is empty; expected a safetensors file")

@@ -10,6 +10,7 @@ import numpy as np
 from synaptica.losses import get_cost
 from synaptica.nn.module import Module
 from synaptica.optim.hessian import parameter_vector, vector_pieces
+from synaptica.parallel.tasks import worker_task
 from synaptica.rules.base import GradientRule, State, batch_metrics, checked_cost, inputs_and_targets
 from synaptica.tensor import Tensor, no_grad
 from synaptica.train.blas import blas_threads
@@ -157,6 +158,7 @@ def centred_ranks(values: np.ndarray) -> np.ndarray:
     return ranks / (len(values) - 1) - 0.5
 
 
+@worker_task
 def evaluate_members(payload: dict) -> dict:
     """Score pairs ``first`` … ``first + count − 1`` of one generation: F(θ ± σεᵢ) = −C on the batch.
 

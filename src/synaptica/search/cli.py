@@ -1,6 +1,7 @@
 """``synaptica search SPACE.toml``: the command-line front of the search package.
 
     synaptica search examples/search.toml --sampler grid --workers 2
+    synaptica search examples/search.toml --executor ray --workers 2
     synaptica search examples/search.toml --sampler random --trials 20 --seed 1
     synaptica search examples/search.toml --sampler bayes --trials 30 --journal study.journal
     synaptica search examples/search.toml --report          # the table again, from the results file
@@ -16,6 +17,7 @@ import io
 import sys
 from pathlib import Path
 
+from synaptica.parallel import EXECUTORS
 from synaptica.search.load import load_space
 from synaptica.search.report import format_table
 from synaptica.search.results import ResultsFile
@@ -57,6 +59,10 @@ def add_search_command(commands) -> argparse.ArgumentParser:
     search.add_argument("--workers", type=_positive_int, default=1, metavar="N",
                         help="trials trained at once, in separate processes; 1 trains in this process "
                              "(default: 1)")
+    search.add_argument("--executor", choices=EXECUTORS, default=None,
+                        help="where trials train: in this process, a pool of worker processes, or a Ray "
+                             "cluster started on this machine with --workers CPUs (default: serial for one "
+                             "worker, process for more)")
     search.add_argument("--results", metavar="FILE", default=None,
                         help="the JSON-lines results file, appended to and resumed from "
                              "(default: SPACE's name + .results.jsonl, in the current directory)")
@@ -92,7 +98,8 @@ def search_command(args: argparse.Namespace) -> int:
     trials = args.trials if args.trials is not None or args.sampler == "grid" else DEFAULT_TRIALS
     progress = io.StringIO() if args.quiet else sys.stdout
     try:
-        records = run_search(space, sampler, results, trials=trials, workers=args.workers, out=progress)
+        records = run_search(space, sampler, results, trials=trials, workers=args.workers, executor=args.executor,
+                             out=progress)
     except KeyboardInterrupt:
         print(f"\nStopped. The finished trials are in {results.path}; run the same command to resume.",
               file=sys.stderr)

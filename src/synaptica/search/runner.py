@@ -7,11 +7,12 @@
     as each trial finishes (in any order):
         append its record to the results file (flushed), tell the sampler, print one line
 
-Trials run in a ``concurrent.futures.ProcessPoolExecutor`` of ``workers`` processes (started with
-``spawn``, so each worker is a fresh interpreter that shares no BLAS threads or locks with its
-parent), each worker training with one BLAS thread; ``workers=1`` trains in this process with no
-pool. Only the parameters go to a worker and only the record comes back, since each trial loads its
-own data: the pattern of Salimans et al. (2017), who send seeds and scores, not weights.
+Trials run through an executor of :mod:`synaptica.parallel`: in this process (``serial``, the default
+for one worker), in ``workers`` spawned processes (``process``, the default for more) or on a Ray
+cluster (``ray``), each worker training with one BLAS thread. A trial is the worker task
+:func:`~synaptica.search.trial.trial_task`: only the parameters and settings (JSON) go to a worker
+and only the record comes back, since each trial loads its own data: the pattern of Salimans et al.
+(2017), who send seeds and scores, not weights. A worker that dies has its trial run again.
 
 A trial that diverges comes back as a ``failed`` record and the search goes on. Any other error in a
 trial (a bug, running out of memory) stops the search: the trials still running are let finish and
@@ -21,35 +22,23 @@ same search again resumes it.
 
 from __future__ import annotations
 
-import multiprocessing
 import sys
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import TextIO
 
+from synaptica.parallel import make_executor, task_name
 from synaptica.search.report import format_value
 from synaptica.search.results import ResultsFile
 from synaptica.search.sampler import Sampler
 from synaptica.search.space import SearchSpace
-from synaptica.search.trial import run_trial, training_data
+from synaptica.search.trial import trial_task, training_data
 
-
-class InProcessExecutor:
-    """The executor for ``workers=1``: ``submit`` runs the function at once, in this process."""
-
-    def submit(self, fn, *args) -> Future:
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args))
-        except Exception as error:  # handed back through the future, as a process pool does
-            future.set_exception(error)
-        return future
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        pass
+#: the worker task that trains one trial
+TRIAL_TASK = task_name(trial_task)
 
 
 def run_search(space: SearchSpace, sampler: Sampler, results: ResultsFile, *, trials: int | None,
-               workers: int = 1, out: TextIO | None = None) -> list[dict]:
+               workers: int = 1, executor: str | None = None, out: TextIO | None = None) -> list[dict]:
     """Run trials until ``results`` holds ``trials`` of them (or the sampler runs out); return every record.
 
     Args:
@@ -59,6 +48,8 @@ def run_search(space: SearchSpace, sampler: Sampler, results: ResultsFile, *, tr
         trials: how many trials the file should hold when the search ends; None for every trial the
             sampler can propose (the whole grid).
         workers: trials run at once (processes); 1 runs them one after another in this process.
+        executor: ``serial``, ``process`` or ``ray`` (:func:`synaptica.parallel.make_executor`);
+            default ``serial`` for one worker and ``process`` for more.
         out: where the one-line progress reports go (default: standard output).
 
     Raises:
@@ -89,12 +80,11 @@ def run_search(space: SearchSpace, sampler: Sampler, results: ResultsFile, *, tr
         return records
     if "dataset" not in space.parameters:
         training_data(space.settings({}))  # a missing dataset or too few examples: stop before any trial
+    executor = make_executor(executor or ("serial" if workers == 1 else "process"), workers)
     print(f"{sampler.name} search of {space.source}: {remaining} trials to run "
-          f"({len(records)} already in {results.path}), {workers} worker{'s' if workers > 1 else ''}",
-          file=out, flush=True)
-    executor = (InProcessExecutor() if workers == 1 else
-                ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")))
-    blas = "auto" if workers == 1 else 1  # two workers on two cores: one BLAS thread each
+          f"({len(records)} already in {results.path}), {workers} worker{'s' if workers > 1 else ''} "
+          f"({executor.name})", file=out, flush=True)
+    blas = "auto" if executor.name == "serial" else 1  # two workers on two cores: one BLAS thread each
     running: dict[Future, int] = {}
     submitted, error = 0, None
     try:
@@ -105,7 +95,8 @@ def run_search(space: SearchSpace, sampler: Sampler, results: ResultsFile, *, tr
                     remaining = submitted
                     break
                 number, params = proposal
-                running[executor.submit(run_trial, number, params, space.settings(params), blas)] = number
+                payload = {"number": number, "params": params, "settings": space.settings(params), "blas": blas}
+                running[executor.submit(TRIAL_TASK, payload, f"trial {number}")] = number
                 submitted += 1
             if not running:
                 break
@@ -127,7 +118,7 @@ def run_search(space: SearchSpace, sampler: Sampler, results: ResultsFile, *, tr
                 records.append(record)
                 print(_progress_line(record), file=out, flush=True)
     finally:
-        executor.shutdown(wait=error is None, cancel_futures=True)
+        executor.close()
     if error is not None:
         raise error
     return records

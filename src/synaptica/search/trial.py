@@ -28,6 +28,7 @@ from synaptica.errors import DataError, NonFiniteError
 from synaptica.losses import get_cost
 from synaptica.nn import mlp
 from synaptica.optim import make_optimizer
+from synaptica.parallel import worker_task
 from synaptica.rules import make_rule
 from synaptica.train import fit
 
@@ -68,6 +69,13 @@ def run_trial(number: int, params: dict, settings: dict, blas: int | str | None 
                       train_cost=_finite_or_none(history.train_cost[-1]), epochs=len(history.epochs))
     record["seconds"] = round(time.perf_counter() - started, 3)
     return record
+
+
+@worker_task
+def trial_task(payload: dict) -> dict:
+    """:func:`run_trial` as a worker task: the payload holds ``number``, ``params``, ``settings`` and
+    ``blas`` (JSON all), the result is the trial's record."""
+    return run_trial(payload["number"], payload["params"], payload["settings"], payload["blas"])
 
 
 def training_data(settings: dict) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], int]:
