@@ -65,7 +65,7 @@ def test_evolution_strategies_from_the_command_line(tmp_path):
     assert "rule evolution-strategies, Adam" in result.stdout  # Adam by default for this rule
     assert re.search(r"generation 50: loss [0-9.]+  fitness_mean -[0-9.]+  fitness_max -[0-9.]+  "
                      r"held-out accuracy [0-9.]+  \([0-9.]+ generations/s\)", result.stdout)
-    assert float(re.search(r"Test accuracy: ([0-9.]+)", result.stdout).group(1)) > 0.8
+    assert float(re.search(r"Test accuracy: ([0-9.]+)", result.stdout).group(1)) > 0.5  # chance: 0.1
     misplaced = run_python([*CLI, "train", "--sigma", "0.1"], cwd=tmp_path)
     assert misplaced.returncode == 2 and "--sigma belongs to --rule evolution-strategies" in misplaced.stderr
 

@@ -97,12 +97,12 @@ def test_bad_arguments_are_refused():
 
 @pytest.mark.slow
 def test_evolution_strategies_learn_the_digits():
-    """[64, 32, 10] tanh, 50 networks per generation, 120 generations: ≥ 0.90 test accuracy
-    (measured 0.943 and 0.937 for seeds 0 and 1, about a second each)."""
+    """[64, 32, 10] tanh, 50 networks per generation, 180 generations: ≥ 0.90 test accuracy
+    (measured 0.930, 0.957, 0.953 and 0.947 for seeds 0 to 3, two seconds each)."""
     from synaptica.data import load_dataset
 
     digits = load_dataset("digits")
     model = mlp([64, 32, 10], "tanh", init="xavier", rng=0)
     rule = EvolutionStrategies(LogLikelihoodCost(), Adam(model.parameters(), 0.03), population=50, sigma=0.05)
-    fit(model, rule, (digits.train.x, digits.train.y), epochs=20, batch_size=200, rng=0, verbose=False)
+    fit(model, rule, (digits.train.x, digits.train.y), epochs=30, batch_size=200, rng=0, verbose=False)
     assert evaluate(model, digits.test.x, digits.test.y).accuracy >= 0.90

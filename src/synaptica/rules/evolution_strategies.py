@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 
@@ -36,11 +37,12 @@ class EvolutionStrategies(GradientRule):
     rule needs only forward passes, so it trains any model whose cost can be computed, and those
     forward passes are independent of one another.
 
-    **Common random numbers.** Every εᵢ is generated from a seed, (this run's key, generation, i),
-    so only seeds and scalar fitnesses need to cross between processes: the workers of an
-    :mod:`executor <synaptica.parallel>` receive the architecture as JSON, the flat vector θ, the
-    mini-batch and the seeds, and return 2·k numbers; this process regenerates the εᵢ to form the
-    estimate. The fitnesses do not depend on which worker computed them (each is computed with one
+    **Common random numbers.** Every εᵢ is a slice of a *shared noise table* (the same array of
+    normals in every process, built from a fixed seed), at an offset drawn from the seed (this run's
+    key, generation, i), so only seeds and scalar fitnesses need to cross between processes: the
+    workers of an :mod:`executor <synaptica.parallel>` receive the architecture as JSON, the flat
+    vector θ, the mini-batch and the seeds, and return 2·k numbers; this process looks the εᵢ up
+    again to form the estimate (:func:`member_noise`). The fitnesses do not depend on which worker computed them (each is computed with one
     BLAS thread from the same inputs), so the same seed gives bitwise the same weights on every
     executor.
 
@@ -146,9 +148,37 @@ class EvolutionStrategies(GradientRule):
                 f"{self.population}, sigma={self.sigma:g})")
 
 
+#: the seed of the shared noise table: a constant, so every process builds the same table
+NOISE_TABLE_SEED = 1703_03864
+#: the table holds at least this many standard normals (64 MiB of float32), and 8n for n parameters
+NOISE_TABLE_MIN = 2 ** 24
+
+
+@functools.lru_cache(maxsize=2)
+def noise_table(size: int) -> np.ndarray:
+    """``size`` standard normals (float32, read-only) from a fixed seed: the same array in every process.
+
+    Computed once per process and kept (a pure function of ``size``, cached): a worker builds it when
+    it scores its first slice of a population, and every perturbation after that is a slice of it.
+    """
+    table = np.random.default_rng(NOISE_TABLE_SEED).standard_normal(size, dtype=np.float32)
+    table.flags.writeable = False
+    return table
+
+
 def member_noise(key: int, generation: int, pair: int, size: int, dtype) -> np.ndarray:
-    """εᵢ for pair ``pair`` of ``generation``: standard normals from the seed (key, generation, pair)."""
-    return np.random.default_rng([key, generation, pair]).standard_normal(size, dtype=dtype)
+    """εᵢ for pair ``pair`` of ``generation``: ``size`` consecutive entries of the shared noise table,
+    from an offset drawn from the seed (key, generation, pair).
+
+    Salimans et al.'s shared noise table: drawing n fresh normals for every member (0.8 ms for
+    n = 79,510) costs as much as scoring it, and this process must draw them all again to form the
+    estimate; a slice costs 15 µs. Two members' slices overlap with probability about 2n/(table size):
+    1 % for the 79,510 parameters of [784, 100, 10], at most 1/4 for a large network (whose table
+    has 8n entries), a small correlation the paper accepts too.
+    """
+    table = noise_table(max(NOISE_TABLE_MIN, 1 << (8 * size - 1).bit_length()))
+    offset = int(np.random.default_rng([key, generation, pair]).integers(len(table) - size + 1))
+    return table[offset:offset + size].astype(dtype, copy=False)
 
 
 def centred_ranks(values: np.ndarray) -> np.ndarray:
