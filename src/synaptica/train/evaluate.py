@@ -22,11 +22,12 @@ def predict(model: Module, x: np.ndarray, batch_size: int = 1000, workers: int |
 
     Args:
         batch_size: examples per forward pass.
-        workers: how many batches run at once, each in a thread of its own with one BLAS thread:
-            'auto' (one per usable core, see :func:`synaptica.train.blas.inference_workers`) or a
-            number (1: one batch after another). NumPy releases the GIL inside its loops and BLAS,
-            so the threads run in parallel. Every batch is computed exactly as it would be alone with
-            one BLAS thread, so the outputs do not depend on the number of workers.
+        workers: how many batches run at once, each in a thread of its own: 'auto' (one per usable
+            core, see :func:`synaptica.train.blas.inference_workers`) or a number (1: one batch after
+            another). NumPy releases the GIL inside its loops and BLAS, so the threads run in
+            parallel. BLAS runs one thread per batch whatever the number of workers (a BLAS thread
+            count can change a product's summation order), so every batch is computed exactly as
+            it would be alone and the outputs are bitwise the same for any ``workers``.
     """
     batch_size = positive_int("predict", "batch_size", batch_size)
     x = np.asarray(x)
@@ -40,11 +41,12 @@ def predict(model: Module, x: np.ndarray, batch_size: int = 1000, workers: int |
     was_training = model.training
     model.eval()
     try:
-        if n_workers == 1:
-            outputs = [forward(start) for start in starts]
-        else:
-            with blas_threads(1), ThreadPoolExecutor(n_workers) as pool:
-                outputs = list(pool.map(forward, starts))
+        with blas_threads(1):
+            if n_workers == 1:
+                outputs = [forward(start) for start in starts]
+            else:
+                with ThreadPoolExecutor(n_workers) as pool:
+                    outputs = list(pool.map(forward, starts))
     finally:
         model.train(was_training)
     return np.concatenate(outputs) if outputs else np.empty((0,))
