@@ -92,3 +92,9 @@ def test_trace_casts_to_the_model_dtype():
     model = mlp([4, 3, 2], rng=0)
     outputs = model.trace(np.ones((2, 4)))
     assert [out.dtype for _, out in outputs] == [np.float32] * 3
+
+
+def test_the_interpretation_tools_probe_a_float64_network_in_its_dtype():
+    from synaptica.interpret.probe import n_classes
+
+    assert n_classes(cnn(dtype=np.float64, rng=0), (1, 28, 28)) == 10
