@@ -120,9 +120,15 @@ class Module:
         state.update(self.named_buffers())
         return state
 
-    def load_state_dict(self, state: dict[str, np.ndarray], source: str = "state_dict") -> None:
+    def load_state_dict(self, state: dict[str, np.ndarray], source: str = "state_dict",
+                        keep_dtypes: bool = False) -> None:
         """Copy arrays into the parameters and buffers. Names and shapes must match exactly;
-        ``source`` names where the arrays came from in error messages (e.g. the file)."""
+        ``source`` names where the arrays came from in error messages (e.g. the file).
+
+        Each array is cast to the dtype of the parameter or buffer it replaces, as PyTorch's
+        ``load_state_dict`` does. With ``keep_dtypes`` (what :func:`synaptica.io.load_model` uses,
+        since the model it builds has no dtype of its own yet) a float32 or float64 array keeps its
+        dtype, so a float64 model loads as float64; arrays of other dtypes are still cast."""
         own = dict(self.named_parameters())
         buffers = dict(self.named_buffers())
         missing = sorted((set(own) | set(buffers)) - set(state))
@@ -137,11 +143,16 @@ class Module:
                 raise ShapeError(
                     f"{source}: {name!r} is {tuple(value.shape)} in the file but {tuple(array.shape)} in the model"
                 )
+
+        def loaded(name: str, current: np.ndarray) -> np.ndarray:
+            value = np.asarray(state[name])
+            keep = keep_dtypes and value.dtype in (np.float32, np.float64)
+            return value.astype(value.dtype if keep else current.dtype, copy=True)
+
         for name, p in own.items():
-            p.data = np.asarray(state[name]).astype(p.dtype, copy=True)
+            p.data = loaded(name, p.data)
         for name, module, attribute in self._buffer_slots():
-            value = np.asarray(state[name]).astype(buffers[name].dtype, copy=True)
-            setattr(module, attribute, value)
+            setattr(module, attribute, loaded(name, buffers[name]))
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments as JSON-ready values, with ``type`` naming the class."""
