@@ -26,6 +26,7 @@ import math
 import os
 from pathlib import Path
 
+from synaptica.io.atomic import appending, atomic_write
 from synaptica.nn.module import Module
 from synaptica.optim.base import Optimizer
 from synaptica.train.history import History
@@ -67,15 +68,13 @@ class _EpochLog:
         if not self.path.parent.is_dir():
             raise FileNotFoundError(f"{type(self).__name__}: the directory {str(self.path.parent)!r} of the "
                                     f"log file {str(self.path)!r} does not exist")
-        with open(self.path, "w", encoding="utf-8", newline="") as f:
+        with atomic_write(self.path, "w", encoding="utf-8", newline="") as f:
             self._start(f)
 
     def __call__(self, epoch: int, history: History, model: Module) -> None:
         row = epoch_row(history, -1, self.optimizer)
-        with open(self.path, "a", encoding="utf-8", newline="") as f:
+        with appending(self.path, newline="") as f:
             self._append(f, row)
-            f.flush()
-            os.fsync(f.fileno())
 
     def _start(self, f) -> None:
         """Write what comes before the first row (nothing by default)."""
