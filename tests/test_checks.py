@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from synaptica.checks import (finite_float, non_negative_float, one_of, positive_float, positive_int,
-                              positive_ints, probability)
+from synaptica.checks import (finite_float, in_unit_interval, non_negative_float, one_of, positive_float,
+                              positive_int, positive_ints, probability)
 from synaptica.nn import (ELU, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Ensemble, LeakyReLU, Linear,
                           MaxPool2d, Maxout, PReLU, Unflatten, cnn, conv_net, mlp)
 
@@ -19,6 +19,7 @@ NOT_NUMBERS = [True, False, "3", None, [3]]
     (non_negative_float, [0, 0.0, 2.5], [-1e-9, math.nan, math.inf, *NOT_NUMBERS]),
     (finite_float, [-3.5, 0, 7], [math.nan, -math.inf, *NOT_NUMBERS]),
     (probability, [0, 0.5, 1.0], [-0.1, 1.01, math.nan, *NOT_NUMBERS]),
+    (in_unit_interval, [0, 0.5, 1.0], [-0.1, 1.01, math.inf, *NOT_NUMBERS]),
 ])
 def test_each_validator_returns_a_plain_number_or_names_the_owner_and_the_value(check, good, bad):
     for value in good:
@@ -39,6 +40,8 @@ def test_messages_say_what_is_wanted():
         positive_float("L", "eps", math.inf)
     with pytest.raises(ValueError, match=r"^L: p must be a probability in \[0, 1\), got 1$"):
         probability("L", "p", 1, one=False)
+    with pytest.raises(ValueError, match=r"^L: slope must be in \[0, 1\), got 1$"):
+        in_unit_interval("L", "slope", 1, one=False)
     with pytest.raises(ValueError, match=r"^L: unknown init 'gauss'; choose from \['he', 'zeros'\]$"):
         one_of("L", "init", "gauss", {"zeros", "he"})
     with pytest.raises(ValueError, match=r"^mlp: sizes\[1\] must be a positive integer, got 0$"):
@@ -63,7 +66,7 @@ def test_messages_say_what_is_wanted():
     (lambda: Unflatten((1, 28.0, 28)), "Unflatten: shape[1] must be a positive integer, got 28.0"),
     (lambda: Unflatten(()), "Unflatten: shape must hold at least one size"),
     (lambda: Unflatten(784), "Unflatten: shape must be a list of positive integers such as (1, 28, 28), got 784"),
-    (lambda: LeakyReLU(math.nan), "LeakyReLU: negative_slope must be a probability in [0, 1) (a finite number)"),
+    (lambda: LeakyReLU(math.nan), "LeakyReLU: negative_slope must be in [0, 1) (a finite number), got nan"),
     (lambda: ELU(0), "ELU: alpha must be > 0, got 0"),
     (lambda: Ensemble([mlp([3, 2], rng=0)], combine="median"), "Ensemble: unknown combine rule 'median'"),
     (lambda: mlp([784, 0, 10]), "mlp: sizes[1] must be a positive integer, got 0"),

@@ -27,15 +27,11 @@ from collections.abc import Collection
 from typing import Any
 
 
-def _integer(owner: str, name: str, value: Any, minimum: int, wanted: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{owner}: {name} must be {wanted}, got {value!r}")
-    return int(value)
-
-
 def positive_int(owner: str, name: str, value: Any) -> int:
     """An integer ≥ 1 (a size, a count)."""
-    return _integer(owner, name, value, 1, "a positive integer")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
+    return int(value)
 
 
 def positive_ints(owner: str, name: str, values: Any, example: str = "[784, 30, 10]") -> tuple[int, ...]:
@@ -71,12 +67,18 @@ def non_negative_float(owner: str, name: str, value: Any) -> float:
     return _real(owner, name, value, lambda v: v >= 0, ">= 0")
 
 
+def in_unit_interval(owner: str, name: str, value: Any, *, one: bool = True, what: str = "") -> float:
+    """A number in [0, 1], or in [0, 1) with ``one=False`` (a leaky ReLU's slope); ``what`` names
+    the kind of number in the message (``"a probability"``)."""
+    interval = "[0, 1]" if one else "[0, 1)"
+    wanted = f"{what} in {interval}" if what else f"in {interval}"
+    return _real(owner, name, value, (lambda v: 0 <= v <= 1) if one else (lambda v: 0 <= v < 1), wanted)
+
+
 def probability(owner: str, name: str, value: Any, *, one: bool = True) -> float:
-    """A number in [0, 1], or in [0, 1) with ``one=False`` (a dropout p: dropping every unit is no
-    network)."""
-    if one:
-        return _real(owner, name, value, lambda v: 0 <= v <= 1, "a probability in [0, 1]")
-    return _real(owner, name, value, lambda v: 0 <= v < 1, "a probability in [0, 1)")
+    """A probability in [0, 1], or in [0, 1) with ``one=False`` (a dropout p: dropping every unit
+    leaves no network)."""
+    return in_unit_interval(owner, name, value, one=one, what="a probability")
 
 
 def one_of(owner: str, name: str, value: Any, choices: Collection[str]) -> str:

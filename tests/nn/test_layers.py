@@ -114,7 +114,7 @@ def test_leaky_relu_elu_softplus_layers_compute_and_round_trip_through_a_file(tm
     assert repr(loaded) == repr(model) and "LeakyReLU(0.2)" in repr(loaded) and "ELU(0.5)" in repr(loaded)
     x = Tensor(np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32))
     assert np.array_equal(loaded(x).data, model(x).data)
-    with pytest.raises(ValueError, match=r"LeakyReLU: negative_slope must be a probability in \[0, 1\), got 1.5"):
+    with pytest.raises(ValueError, match=r"LeakyReLU: negative_slope must be in \[0, 1\), got 1.5"):
         LeakyReLU(1.5)
     assert isinstance(mlp([3, 2, 2], "elu", rng=0).layers[1], ELU)
 

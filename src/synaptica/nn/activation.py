@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from synaptica import ops
-from synaptica.checks import positive_float, probability
+from synaptica.checks import in_unit_interval, positive_float
 from synaptica.nn.module import Module
 from synaptica.tensor import Tensor
 
@@ -43,7 +43,7 @@ class LeakyReLU(Module):
     """x for x > 0, ``negative_slope``·x otherwise: a ReLU whose negative side still learns."""
 
     def __init__(self, negative_slope: float = 0.01):
-        self.negative_slope = probability("LeakyReLU", "negative_slope", negative_slope, one=False)
+        self.negative_slope = in_unit_interval("LeakyReLU", "negative_slope", negative_slope, one=False)
 
     def forward(self, x: Tensor) -> Tensor:
         return ops.leaky_relu(x, self.negative_slope)
