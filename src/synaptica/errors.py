@@ -13,6 +13,11 @@ class ShapeError(ValueError):
     """An input's shape does not fit the layer or op it was given to."""
 
 
+class DtypeError(TypeError):
+    """An input's float dtype differs from the dtype of the layer's parameters (float32 data into a
+    float64 model, or the other way round); the message names the layer, both dtypes and the fix."""
+
+
 class FormatError(ValueError):
     """A file is truncated, corrupt or not in the format its reader expects."""
 

@@ -113,3 +113,19 @@ def test_the_package_has_no_code_execution_on_file_data():
                 assert node.func.id not in {"eval", "exec", "__import__"}, f"{source}:{node.lineno}"
             if isinstance(node, ast.keyword) and node.arg == "allow_pickle":
                 assert not (isinstance(node.value, ast.Constant) and node.value.value is True), source
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_model_keeps_its_dtype_through_a_file_bit_for_bit(tmp_path, dtype):
+    model = mlp([6, 5, 3], "relu", init="he", rng=0, dtype=dtype, batch_norm=True)
+    model.layers[1].running_mean = np.random.default_rng(1).standard_normal(5).astype(dtype)
+    save_model(tmp_path / "net.safetensors", model)
+    loaded, _ = load_model(tmp_path / "net.safetensors")
+    saved, read = model.state_dict(), loaded.state_dict()
+    assert list(read) == list(saved)
+    for name in saved:
+        assert read[name].dtype == dtype, name
+        assert read[name].tobytes() == saved[name].tobytes(), name
+    x = np.random.default_rng(2).standard_normal((4, 6))
+    assert predict(loaded, x).dtype == dtype
+    assert np.array_equal(predict(loaded, x), predict(model, x))

@@ -164,8 +164,8 @@ def test_same_seed_same_weights_and_parameter_names():
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: Conv2d(0, 4, 3), "channel counts must be positive ints"),
-    (lambda: Conv2d(1, 4.0, 3), "channel counts must be positive ints"),
+    (lambda: Conv2d(0, 4, 3), "in_channels must be a positive integer, got 0"),
+    (lambda: Conv2d(1, 4.0, 3), "out_channels must be a positive integer, got 4.0"),
     (lambda: Conv2d(1, 4, 0), "kernel_size must be >= 1"),
     (lambda: Conv2d(1, 4, (3, 3, 3)), "kernel_size must be an int or a pair"),
     (lambda: Conv2d(1, 4, 3, stride=True), "stride must be an int or a pair"),

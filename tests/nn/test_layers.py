@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from synaptica import ShapeError, Tensor
-from synaptica.nn import Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh, mlp
+from synaptica.nn import BatchNorm1d, Linear, Module, Parameter, ReLU, Sequential, Sigmoid, Softmax, Tanh, mlp
 
 
 def test_repr_shows_the_architecture():
@@ -91,7 +91,7 @@ def test_train_and_eval_reach_every_module():
 
 
 def test_bad_layer_arguments_are_refused_early():
-    with pytest.raises(ValueError, match="in_features=0"):
+    with pytest.raises(ValueError, match="Linear: in_features must be a positive integer, got 0"):
         Linear(0, 3)
     with pytest.raises(ValueError, match="unknown init"):
         Linear(3, 3, init="gaussian")
@@ -114,6 +114,35 @@ def test_leaky_relu_elu_softplus_layers_compute_and_round_trip_through_a_file(tm
     assert repr(loaded) == repr(model) and "LeakyReLU(0.2)" in repr(loaded) and "ELU(0.5)" in repr(loaded)
     x = Tensor(np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32))
     assert np.array_equal(loaded(x).data, model(x).data)
-    with pytest.raises(ValueError, match="negative_slope must be in"):
+    with pytest.raises(ValueError, match=r"LeakyReLU: negative_slope must be in \[0, 1\), got 1.5"):
         LeakyReLU(1.5)
     assert isinstance(mlp([3, 2, 2], "elu", rng=0).layers[1], ELU)
+
+
+class _TwoHeads(Module):
+    """A trunk and a dict of heads, plus a dict of loose parameters: all must be found by name."""
+
+    def __init__(self, seed):
+        self.trunk = Linear(4, 3, rng=seed)
+        self.heads = {"digits": Linear(3, 10, rng=seed + 1), "norm": BatchNorm1d(3)}
+        self.scales = {"digits": Parameter(np.full(10, float(seed), np.float32), regularized=False)}
+
+    def forward(self, x):
+        h = self.heads["norm"](self.trunk(x))
+        return self.heads["digits"](h) * self.scales["digits"]
+
+
+def test_modules_and_parameters_held_in_a_dict_are_found_and_round_trip():
+    model = _TwoHeads(0)
+    assert [name for name, _ in model.named_children()] == ["trunk", "heads.digits", "heads.norm"]
+    assert [name for name, _ in model.named_parameters()] == [
+        "scales.digits", "trunk.weight", "trunk.bias", "heads.digits.weight", "heads.digits.bias",
+        "heads.norm.gamma", "heads.norm.beta"]
+    assert [name for name, _ in model.named_buffers()] == ["heads.norm.running_mean", "heads.norm.running_var"]
+    model(Tensor(np.random.default_rng(0).standard_normal((8, 4)).astype(np.float32)))  # moves the running stats
+    other = _TwoHeads(5)
+    other.load_state_dict({name: array.copy() for name, array in model.state_dict().items()})
+    for (name, a), (_, b) in zip(model.state_dict().items(), other.state_dict().items()):
+        assert np.array_equal(a, b), name
+    model.eval()
+    assert not model.heads["norm"].training and not model.heads["digits"].training

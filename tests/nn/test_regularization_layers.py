@@ -188,7 +188,7 @@ def test_batch_norm_parameters_are_not_regularized():
 ])
 def test_batch_norm_bad_input_names_the_layer_and_the_shapes(layer, shape, message):
     with pytest.raises(ShapeError, match=message):
-        layer(Tensor(np.zeros(shape)))
+        layer(Tensor(np.zeros(shape, np.float32)))
 
 
 def test_a_single_example_passes_batch_norm_in_evaluation():
@@ -198,10 +198,10 @@ def test_a_single_example_passes_batch_norm_in_evaluation():
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: BatchNorm1d(0), "BatchNorm1d: the number of features"),
-    (lambda: BatchNorm2d(2.5), "BatchNorm2d: the number of features"),
+    (lambda: BatchNorm1d(0), "BatchNorm1d: features must be a positive integer, got 0"),
+    (lambda: BatchNorm2d(2.5), "BatchNorm2d: channels must be a positive integer, got 2.5"),
     (lambda: BatchNorm1d(3, eps=0), "BatchNorm1d: eps must be > 0, got 0"),
-    (lambda: BatchNorm2d(3, momentum=1.5), r"BatchNorm2d: momentum must be in \[0, 1\], got 1.5"),
+    (lambda: BatchNorm2d(3, momentum=1.5), r"BatchNorm2d: momentum must be a probability in \[0, 1\], got 1.5"),
 ])
 def test_batch_norm_bad_arguments(make, message):
     with pytest.raises(ValueError, match=message):

@@ -52,7 +52,7 @@ def test_prelu_learns_its_slope():
 
 
 def test_prelu_bad_arguments_and_shapes():
-    with pytest.raises(ValueError, match="PReLU: num_parameters must be 1 .shared. or the number of channels, got 0"):
+    with pytest.raises(ValueError, match="PReLU: num_parameters must be a positive integer, got 0"):
         PReLU(0)
     with pytest.raises(ValueError, match="PReLU: init must be a finite number"):
         PReLU(2, init=float("nan"))

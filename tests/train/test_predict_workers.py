@@ -10,13 +10,25 @@ from synaptica.train import evaluate, predict
 from synaptica.train.blas import blas_threads, inference_workers, usable_cores
 
 
-@pytest.mark.parametrize("workers", [2, 3, "auto"])
-def test_outputs_do_not_depend_on_the_number_of_workers(workers):
+@pytest.mark.parametrize("model", [mlp([784, 64, 10], "relu", init="he", rng=1), cnn((1, 28, 28), 10, rng=2)],
+                         ids=["mlp", "cnn"])
+def test_outputs_are_bitwise_the_same_for_any_number_of_workers(model):
+    """As the docstring promises, whatever BLAS thread count is set around the call (several here, as
+    on any multi-core machine): one worker computes every batch with one BLAS thread too."""
+    x = np.random.default_rng(0).random((2000, 784), dtype=np.float32)
+    with blas_threads(4):
+        outputs = {workers: predict(model, x, batch_size=500, workers=workers) for workers in (1, 2, "auto")}
+    assert outputs[1].shape == (2000, 10)
+    np.testing.assert_array_equal(outputs[1], outputs[2])
+    np.testing.assert_array_equal(outputs[1], outputs["auto"])
+
+
+@pytest.mark.parametrize("workers", [3, "auto"])
+def test_small_batches_side_by_side_equal_one_after_another(workers):
     rng = np.random.default_rng(0)
     x = rng.random((250, 784), dtype=np.float32)
     for model in (mlp([784, 64, 10], "relu", init="he", rng=1), cnn((1, 28, 28), 10, rng=2)):
-        with blas_threads(1):  # what each worker uses; a BLAS thread count can change float rounding
-            alone = predict(model, x, batch_size=40, workers=1)
+        alone = predict(model, x, batch_size=40, workers=1)
         side_by_side = predict(model, x, batch_size=40, workers=workers)
         assert side_by_side.shape == (250, 10)
         np.testing.assert_array_equal(alone, side_by_side)

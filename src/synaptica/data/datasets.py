@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ import numpy as np
 
 from synaptica.data.idx import read_idx
 from synaptica.errors import DataError, FormatError
+from synaptica.io.atomic import atomic_write
 
 __all__ = ["DATASETS", "Dataset", "Splits", "load_dataset"]
 
@@ -250,23 +250,16 @@ def _download_missing(source: _Source, cache: Path, fix: str) -> None:
 
 
 def _download(url: str, target: Path) -> None:
-    """Fetch ``url`` to a temporary file, check it parses as IDX, then move it to ``target``."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            request = urllib.request.Request(url, headers={"User-Agent": "synaptica"})
-            try:
-                with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
-                    while chunk := response.read(1 << 20):
-                        out.write(chunk)
-            except urllib.error.HTTPError as exc:
-                exc.close()  # an HTTPError holds the open response
-                raise
-        read_idx(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Fetch ``url`` to a temporary file, check it parses as IDX, then move it to ``target`` (atomically)."""
+    with atomic_write(target, check=read_idx) as out:
+        request = urllib.request.Request(url, headers={"User-Agent": "synaptica"})
+        try:
+            with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
+                while chunk := response.read(1 << 20):
+                    out.write(chunk)
+        except urllib.error.HTTPError as exc:
+            exc.close()  # an HTTPError holds the open response
+            raise
 
 
 def _load_idx_dir(directory: Path, name: str) -> Splits:

@@ -25,14 +25,13 @@ import gzip
 import math
 import os
 import struct
-import tempfile
 import zlib
-from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
 from synaptica.errors import FormatError
+from synaptica.io.atomic import atomic_write
 
 __all__ = ["read_idx", "write_idx"]
 
@@ -82,8 +81,9 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> None:
     """Write ``array`` as an IDX file, gzip-compressed if ``path`` ends with ``.gz``.
 
     The array must have 1 to 4 dimensions and one of the IDX dtypes (uint8, int8,
-    int16, int32, float32, float64). The file is written to a temporary name in the
-    same directory and moved into place, so readers never see half a file.
+    int16, int32, float32, float64). The file is written atomically
+    (:func:`synaptica.io.atomic.atomic_write`), so readers never see half a file, and its
+    permissions follow the umask.
     """
     array = np.asarray(array)
     code = _CODES.get(array.dtype.str[1:])
@@ -97,21 +97,14 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> None:
     header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     body = np.ascontiguousarray(array, dtype=_DTYPES[code]).tobytes()
 
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            if target.name.endswith(".gz"):
-                with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as stream:
-                    stream.write(header)
-                    stream.write(body)
-            else:
-                out.write(header)
-                out.write(body)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as out:
+        if os.fspath(path).endswith(".gz"):
+            with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as stream:
+                stream.write(header)
+                stream.write(body)
+        else:
+            out.write(header)
+            out.write(body)
 
 
 def _read_header(stream: BinaryIO, name: str) -> tuple[np.dtype, tuple[int, ...], int]:

@@ -36,7 +36,7 @@ from synaptica.nn.containers import Sequential
 from synaptica.nn.conv import AvgPool2d, Conv2d, L2Pool2d, MaxPool2d
 from synaptica.nn.linear import Linear
 from synaptica.nn.maxout import Maxout
-from synaptica.nn.module import Module
+from synaptica.nn.module import Module, model_dtype
 from synaptica.nn.unflatten import Unflatten
 from synaptica.tensor import Tensor
 
@@ -200,11 +200,5 @@ def check_classes(classes, n_classes: int) -> np.ndarray:
 def n_classes(model: Module, image_shape: tuple[int, ...]) -> int:
     """The number of class scores the model gives for one image of ``image_shape`` (C, H, W)."""
     with frozen(model):
-        scores = class_scores(model, Tensor(np.zeros((1, *image_shape), np.float32)), "logit")
+        scores = class_scores(model, Tensor(np.zeros((1, *image_shape), model_dtype(model))), "logit")
     return scores.shape[1]
-
-
-def model_dtype(model: Module) -> np.dtype:
-    """The dtype of the model's parameters (float32 when it has none): the dtype its inputs are given in."""
-    parameters = model.parameters()
-    return parameters[0].dtype if parameters else np.dtype(np.float32)

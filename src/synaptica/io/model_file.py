@@ -43,6 +43,8 @@ def save_model(path: str | os.PathLike, model: Module, metadata: dict[str, str] 
 def load_model(path: str | os.PathLike) -> tuple[Module, dict[str, str]]:
     """Read a model saved by :func:`save_model`; returns (model, metadata).
 
+    Every parameter and buffer keeps the dtype it was saved in (float32 or float64), bit for bit.
+
     Raises:
         UnsafeFileError: the file is a pickle (or torch.save zip); nothing was executed.
         FormatError: the file is truncated or corrupt, or its architecture names an unknown layer.
@@ -59,7 +61,7 @@ def load_model(path: str | os.PathLike) -> tuple[Module, dict[str, str]]:
         raise FormatError(f"{name}: the architecture JSON is invalid: {error}") from None
     model = module_from_config(config, source=name)
     try:
-        model.load_state_dict(tensors, source=name)
+        model.load_state_dict(tensors, source=name, keep_dtypes=True)
     except ShapeError as error:
         raise ShapeError(str(error)) from None
     return model, metadata

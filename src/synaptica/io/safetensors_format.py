@@ -30,7 +30,6 @@ import io
 import json
 import math
 import os
-import secrets
 import struct
 from collections.abc import Mapping
 from typing import Any
@@ -38,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from synaptica.errors import FormatError, UnsafeFileError
+from synaptica.io.atomic import atomic_write
 
 __all__ = ["save_tensors", "load_tensors", "read_metadata", "MAX_HEADER_BYTES"]
 
@@ -90,32 +90,18 @@ def save_tensors(path: str | os.PathLike[str], tensors: Mapping[str, np.ndarray]
                  metadata: Mapping[str, str] | None = None) -> None:
     """Write ``tensors`` (and optional str -> str ``metadata``) to ``path`` atomically.
 
-    The data goes to a temporary file in the same directory, is flushed and fsynced,
-    then renamed over ``path``, and the directory is fsynced, so readers (and a crash at
-    any moment) see either the previous file or the complete new one. The new file's
-    permissions follow the umask, as for any newly created file.
+    The file is written by :func:`synaptica.io.atomic.atomic_write`: readers (and a crash at any
+    moment) see either the previous file or the complete new one, and the new file's permissions
+    follow the umask, as for any newly created file.
     """
     path = os.fspath(path)
     header, arrays = _build_header(path, tensors, metadata)
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp, fd = _create_temp(directory, os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(struct.pack("<Q", len(header)))
-            f.write(header)
-            for array in arrays:
-                if array.size:
-                    f.write(memoryview(array.reshape(-1).view(np.uint8)))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_directory(directory)
+    with atomic_write(path) as f:
+        f.write(struct.pack("<Q", len(header)))
+        f.write(header)
+        for array in arrays:
+            if array.size:
+                f.write(memoryview(array.reshape(-1).view(np.uint8)))
 
 
 def _build_header(path: str, tensors: Mapping[str, np.ndarray],
@@ -153,31 +139,6 @@ def _build_header(path: str, tensors: Mapping[str, np.ndarray],
     text = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     text += b" " * (-len(text) % 8)
     return text, [entry[3] for entry in entries]
-
-
-def _create_temp(directory: str, base: str) -> tuple[str, int]:
-    """Create a fresh temp file next to the target; ``os.open``'s mode honours the umask."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    while True:
-        tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
-        try:
-            return tmp, os.open(tmp, flags, 0o666)
-        except FileExistsError:
-            continue
-
-
-def _fsync_directory(directory: str) -> None:
-    """Make the rename durable; a no-op where directories cannot be opened (Windows)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # ----------------------------------------------------------------------------- reading

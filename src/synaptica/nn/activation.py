@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from synaptica import ops
+from synaptica.checks import in_unit_interval, positive_float
 from synaptica.nn.module import Module
 from synaptica.tensor import Tensor
 
@@ -42,9 +43,7 @@ class LeakyReLU(Module):
     """x for x > 0, ``negative_slope``·x otherwise: a ReLU whose negative side still learns."""
 
     def __init__(self, negative_slope: float = 0.01):
-        if not 0 <= negative_slope < 1:
-            raise ValueError(f"LeakyReLU: negative_slope must be in [0, 1), got {negative_slope}")
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = in_unit_interval("LeakyReLU", "negative_slope", negative_slope, one=False)
 
     def forward(self, x: Tensor) -> Tensor:
         return ops.leaky_relu(x, self.negative_slope)
@@ -57,9 +56,7 @@ class ELU(Module):
     """Exponential linear unit: x for x > 0, α(eˣ − 1) otherwise."""
 
     def __init__(self, alpha: float = 1.0):
-        if not alpha > 0:
-            raise ValueError(f"ELU: alpha must be > 0, got {alpha}")
-        self.alpha = float(alpha)
+        self.alpha = positive_float("ELU", "alpha", alpha)
 
     def forward(self, x: Tensor) -> Tensor:
         return ops.elu(x, self.alpha)

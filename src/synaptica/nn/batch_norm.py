@@ -7,13 +7,12 @@ the running statistics, and choose between the batch's statistics (training) and
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from synaptica import ops
+from synaptica.checks import positive_float, positive_int, probability
 from synaptica.errors import ShapeError, shape_message
-from synaptica.nn.module import Module, Parameter
+from synaptica.nn.module import Module, Parameter, check_input_dtype
 from synaptica.tensor import Tensor
 
 
@@ -37,25 +36,20 @@ class _BatchNorm(Module):
 
     def __init__(self, features: int, eps: float = 1e-5, momentum: float = 0.1, dtype=np.float32):
         name = type(self).__name__
-        if isinstance(features, bool) or not isinstance(features, numbers.Integral) or features < 1:
-            raise ValueError(f"{name}: the number of features (channels) must be a positive integer, got {features!r}")
-        if not eps > 0:
-            raise ValueError(f"{name}: eps must be > 0, got {eps}")
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"{name}: momentum must be in [0, 1], got {momentum}")
-        self.features = int(features)
-        self.eps = float(eps)
-        self.momentum = float(momentum)
-        self.gamma = Parameter(np.ones(features, dtype), regularized=False)
-        self.beta = Parameter(np.zeros(features, dtype), regularized=False)
-        self.running_mean = np.zeros(features, dtype)
-        self.running_var = np.ones(features, dtype)
+        self.features = positive_int(name, self.size_name, features)
+        self.eps = positive_float(name, "eps", eps)
+        self.momentum = probability(name, "momentum", momentum)
+        self.gamma = Parameter(np.ones(self.features, dtype), regularized=False)
+        self.beta = Parameter(np.zeros(self.features, dtype), regularized=False)
+        self.running_mean = np.zeros(self.features, dtype)
+        self.running_var = np.ones(self.features, dtype)
 
     def check(self, x: Tensor) -> None:  # pragma: no cover - each subclass checks its shapes
         raise NotImplementedError
 
     def forward(self, x: Tensor) -> Tensor:
         self.check(x)
+        check_input_dtype(self, x, self.gamma)
         if not self.training:
             return ops.batch_norm(x, self.gamma, self.beta, self.eps, self.running_mean, self.running_var)[0]
         count = x.size // self.features

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from synaptica.checks import one_of, positive_ints, probability
 from synaptica.nn.activation import ELU, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from synaptica.nn.batch_norm import BatchNorm1d
 from synaptica.nn.containers import Sequential
@@ -34,13 +35,13 @@ def mlp(sizes: list[int], activation: str = "sigmoid", output_activation: str | 
         batch_norm: put a BatchNorm1d between each hidden Linear and its activation (Ioffe and
             Szegedy's placement); those Linear layers then have no bias, since β takes its role.
     """
+    sizes = positive_ints("mlp", "sizes", sizes)
     if len(sizes) < 2:
-        raise ValueError(f"mlp needs at least an input and an output size, got {sizes}")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"mlp: dropout must be a probability in [0, 1), got {dropout}")
-    for name in filter(None, (activation, output_activation)):
-        if name not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}")
+        raise ValueError(f"mlp needs at least an input and an output size, got {list(sizes)}")
+    dropout = probability("mlp", "dropout", dropout, one=False)
+    one_of("mlp", "activation", activation, ACTIVATIONS)
+    if output_activation is not None:
+        one_of("mlp", "output_activation", output_activation, ACTIVATIONS)
     generator = as_generator(rng)
     layers = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):

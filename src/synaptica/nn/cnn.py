@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from synaptica.checks import one_of, positive_int, positive_ints, probability
 from synaptica.nn.builders import ACTIVATIONS
 from synaptica.nn.containers import Sequential
 from synaptica.nn.conv import Conv2d, Flatten, MaxPool2d
@@ -51,10 +52,16 @@ def conv_net(image_shape: tuple[int, int, int], maps: list[int], hidden: list[in
     Raises:
         ValueError: an unknown activation, a dropout outside [0, 1), or an image too small for the stages.
     """
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"conv_net: unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"conv_net: dropout must be a probability in [0, 1), got {dropout}")
+    one_of("conv_net", "activation", activation, ACTIVATIONS)
+    dropout = probability("conv_net", "dropout", dropout, one=False)
+    image_shape = positive_ints("conv_net", "image_shape", image_shape, "(1, 28, 28)")
+    if len(image_shape) != 3:
+        raise ValueError(f"conv_net: image_shape must be (channels, rows, columns), got {image_shape}")
+    maps = positive_ints("conv_net", "maps", maps, "[20, 40]")
+    hidden = positive_ints("conv_net", "hidden", hidden, "[100]")
+    n_classes = positive_int("conv_net", "n_classes", n_classes)
+    kernel = positive_int("conv_net", "kernel", kernel)
+    pool = positive_int("conv_net", "pool", pool)
     generator = as_generator(rng)
     channels, rows, columns = image_shape
     layers = [Unflatten(image_shape)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from synaptica.errors import ShapeError
-from synaptica.nn.module import Module
+from synaptica.errors import DtypeError, ShapeError
+from synaptica.nn.module import Module, input_tensor
 from synaptica.tensor import Tensor, no_grad
 
 
@@ -21,16 +21,17 @@ class Sequential(Module):
         for i, layer in enumerate(self.layers):
             try:
                 x = layer(x)
-            except ShapeError as error:
-                raise ShapeError(f"layers.{i}: {error}") from None
+            except (ShapeError, DtypeError) as error:
+                raise type(error)(f"layers.{i}: {error}") from None
         return x
 
     def trace(self, x: np.ndarray) -> list[tuple[str, np.ndarray]]:
-        """Each layer's output for input ``x`` (no recording), named ``layers.i Layer(...)``.
+        """Each layer's output for input ``x`` (no recording), named ``layers.i Layer(...)``; ``x`` is
+        cast to the model's dtype (:func:`~synaptica.nn.module.input_tensor`).
 
         Used to find the first layer whose output went non-finite."""
         outputs = []
-        a = Tensor(x)
+        a = input_tensor(self, x, "Sequential.trace")
         with no_grad():
             for i, layer in enumerate(self.layers):
                 a = layer(a)

@@ -19,12 +19,17 @@ import math
 import numpy as np
 
 from synaptica import ops
+from synaptica.checks import one_of, positive_int
 from synaptica.errors import ShapeError, shape_message
 from synaptica.nn.init import INITIALISERS
-from synaptica.nn.module import Module, Parameter
+from synaptica.nn.module import Module, Parameter, check_input_dtype
 from synaptica.ops._windows import Pair, as_pair, check_images, check_pool_padding, pair_text
 from synaptica.random import SeedLike, as_generator
 from synaptica.tensor import Tensor
+
+
+#: a window size, stride or padding: one int for both axes, or (rows, columns)
+Size = int | tuple[int, int]
 
 
 def _json_pair(pair: Pair) -> int | list[int]:
@@ -80,26 +85,23 @@ class Conv2d(Module):
 
     feedback: np.ndarray | None = None
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, bias: bool = True,
-                 init: str = "he", rng: SeedLike = None, dtype=np.float32):
-        counts = (in_channels, out_channels)
-        if any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in counts):
-            raise ValueError(f"Conv2d: channel counts must be positive ints, got in_channels={in_channels!r}, "
-                             f"out_channels={out_channels!r}")
-        if init not in INITIALISERS:
-            raise ValueError(f"Conv2d: unknown init {init!r}; choose from {sorted(INITIALISERS)}")
-        self.in_channels = int(in_channels)
-        self.out_channels = int(out_channels)
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Size, stride: Size = 1, padding: Size = 0,
+                 bias: bool = True, init: str = "he", rng: SeedLike = None, dtype=np.float32):
+        self.in_channels = positive_int("Conv2d", "in_channels", in_channels)
+        self.out_channels = positive_int("Conv2d", "out_channels", out_channels)
+        init = one_of("Conv2d", "init", init, INITIALISERS)
         self.kernel_size = as_pair(kernel_size, "kernel_size", "Conv2d")
         self.stride = as_pair(stride, "stride", "Conv2d")
         self.padding = as_pair(padding, "padding", "Conv2d", minimum=0)
         kh, kw = self.kernel_size
-        weight, bias_values = INITIALISERS[init](in_channels * kh * kw, out_channels, as_generator(rng), dtype)
-        self.weight = Parameter(weight.reshape(out_channels, in_channels, kh, kw), regularized=True)
+        n_in, n_out = self.in_channels * kh * kw, self.out_channels
+        weight, bias_values = INITIALISERS[init](n_in, n_out, as_generator(rng), dtype)
+        self.weight = Parameter(weight.reshape(n_out, self.in_channels, kh, kw), regularized=True)
         self.bias = Parameter(bias_values, regularized=False) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
         check_images(repr(self), x.shape, self.kernel_size, self.padding, self.in_channels)
+        check_input_dtype(self, x, self.weight)
         return ops.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.feedback)
 
     def config(self) -> dict:
@@ -117,7 +119,7 @@ class _Pool2d(Module):
 
     has_padding = True
 
-    def __init__(self, kernel_size, stride=None, padding=0):
+    def __init__(self, kernel_size: Size, stride: Size | None = None, padding: Size = 0):
         name = type(self).__name__
         self.kernel_size = as_pair(kernel_size, "kernel_size", name)
         self.stride = self.kernel_size if stride is None else as_pair(stride, "stride", name)
@@ -173,7 +175,7 @@ class L2Pool2d(_Pool2d):
 
     has_padding = False
 
-    def __init__(self, kernel_size, stride=None):
+    def __init__(self, kernel_size: Size, stride: Size | None = None):
         super().__init__(kernel_size, stride)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numbers
-
 from synaptica import ops
+from synaptica.checks import probability
 from synaptica.nn.module import Module
 from synaptica.random import SeedLike, as_generator
 from synaptica.tensor import Tensor
@@ -42,9 +41,7 @@ class Dropout(Module):
     """
 
     def __init__(self, p: float = 0.5, rng: SeedLike = None):
-        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
-            raise ValueError(f"Dropout: p must be a probability in [0, 1) (the chance of dropping a unit), got {p!r}")
-        self.p = float(p)
+        self.p = probability("Dropout", "p", p, one=False)
         self.rng = as_generator(rng)
 
     def forward(self, x: Tensor) -> Tensor:

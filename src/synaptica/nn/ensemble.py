@@ -19,7 +19,8 @@ from typing import Sequence
 import numpy as np
 
 from synaptica import ops
-from synaptica.errors import ShapeError
+from synaptica.checks import one_of
+from synaptica.errors import DtypeError, ShapeError
 from synaptica.nn.activation import Sigmoid, Softmax
 from synaptica.nn.containers import Sequential
 from synaptica.nn.module import Module
@@ -83,8 +84,7 @@ class Ensemble(Module):
         for i, member in enumerate(members):
             if not isinstance(member, Module):
                 raise TypeError(f"Ensemble: members.{i} is {type(member).__name__}, not a Module")
-        if combine not in COMBINE_RULES:
-            raise ValueError(f"Ensemble: combine must be one of {list(COMBINE_RULES)}, got {combine!r}")
+        one_of("Ensemble", "combine rule", combine, COMBINE_RULES)
         sizes = {i: _output_size(member) for i, member in enumerate(members)}
         known = {size for size in sizes.values() if size is not None}
         if len(known) > 1:
@@ -99,8 +99,8 @@ class Ensemble(Module):
         for i, member in enumerate(self.members):
             try:
                 outputs.append(member(x))
-            except ShapeError as error:
-                raise ShapeError(f"members.{i}: {error}") from None
+            except (ShapeError, DtypeError) as error:
+                raise type(error)(f"members.{i}: {error}") from None
         shapes = [output.shape for output in outputs]
         if len(set(shapes)) > 1 or len(shapes[0]) != 2:
             listed = ", ".join(f"members.{i} {shape}" for i, shape in enumerate(shapes))

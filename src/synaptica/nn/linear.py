@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from synaptica import ops
+from synaptica.checks import one_of, positive_int
 from synaptica.errors import ShapeError, shape_message
 from synaptica.nn.init import INITIALISERS
-from synaptica.nn.module import Module, Parameter
+from synaptica.nn.module import Module, Parameter, check_input_dtype
 from synaptica.random import SeedLike, as_generator
 from synaptica.tensor import Tensor
 
@@ -31,13 +32,10 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, init: str = "nielsen",
                  rng: SeedLike = None, dtype=np.float32):
-        if in_features < 1 or out_features < 1:
-            raise ValueError(f"Linear: sizes must be positive, got in_features={in_features}, out_features={out_features}")
-        if init not in INITIALISERS:
-            raise ValueError(f"Linear: unknown init {init!r}; choose from {sorted(INITIALISERS)}")
-        self.in_features = in_features
-        self.out_features = out_features
-        weight, bias_values = INITIALISERS[init](in_features, out_features, as_generator(rng), dtype)
+        self.in_features = positive_int("Linear", "in_features", in_features)
+        self.out_features = positive_int("Linear", "out_features", out_features)
+        init = one_of("Linear", "init", init, INITIALISERS)
+        weight, bias_values = INITIALISERS[init](self.in_features, self.out_features, as_generator(rng), dtype)
         self.weight = Parameter(weight, regularized=True)
         self.bias = Parameter(bias_values, regularized=False) if bias else None
 
@@ -46,6 +44,7 @@ class Linear(Module):
         if len(shape) != 2 or shape[1] != self.in_features:
             hint = "Flatten the images first (x.reshape(len(x), -1))." if len(shape) > 2 else None
             raise ShapeError(shape_message(repr(self), shape, f"(batch, {self.in_features})", hint))
+        check_input_dtype(self, x, self.weight)
         return ops.linear(x, self.weight, self.bias, self.feedback)
 
     def config(self) -> dict:

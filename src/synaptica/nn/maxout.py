@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from synaptica import ops
+from synaptica.checks import one_of, positive_int
 from synaptica.errors import ShapeError, shape_message
 from synaptica.nn.init import INITIALISERS
-from synaptica.nn.module import Module, Parameter
+from synaptica.nn.module import Module, Parameter, check_input_dtype
 from synaptica.random import SeedLike, as_generator
 from synaptica.tensor import Tensor
 
@@ -53,14 +52,10 @@ class Maxout(Module):
 
     def __init__(self, in_features: int, out_features: int, pieces: int = 2, init: str = "nielsen",
                  rng: SeedLike = None, dtype=np.float32):
-        for name, value in (("in_features", in_features), ("out_features", out_features), ("pieces", pieces)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"Maxout: {name} must be a positive integer, got {value!r}")
-        if init not in INITIALISERS:
-            raise ValueError(f"Maxout: unknown init {init!r}; choose from {sorted(INITIALISERS)}")
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
-        self.pieces = int(pieces)
+        self.in_features = positive_int("Maxout", "in_features", in_features)
+        self.out_features = positive_int("Maxout", "out_features", out_features)
+        self.pieces = positive_int("Maxout", "pieces", pieces)
+        init = one_of("Maxout", "init", init, INITIALISERS)
         weight, bias = INITIALISERS[init](self.in_features, self.out_features * self.pieces, as_generator(rng), dtype)
         self.weight = Parameter(weight, regularized=True)
         self.bias = Parameter(bias, regularized=False)
@@ -69,6 +64,7 @@ class Maxout(Module):
         if x.ndim != 2 or x.shape[1] != self.in_features:
             hint = "Flatten the images first (x.reshape(len(x), -1))." if x.ndim > 2 else None
             raise ShapeError(shape_message(repr(self), x.shape, f"(batch, {self.in_features})", hint))
+        check_input_dtype(self, x, self.weight)
         z = ops.linear(x, self.weight, self.bias, self.feedback)
         return ops.max(z.reshape(len(x), self.out_features, self.pieces), axis=2)
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from synaptica import ops
+from synaptica.checks import finite_float, positive_int
 from synaptica.errors import ShapeError, shape_message
-from synaptica.nn.module import Module, Parameter
+from synaptica.nn.module import Module, Parameter, check_input_dtype
 from synaptica.tensor import Tensor
 
 
@@ -35,19 +34,15 @@ class PReLU(Module):
     """
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=np.float32):
-        if isinstance(num_parameters, bool) or not isinstance(num_parameters, numbers.Integral) or num_parameters < 1:
-            raise ValueError("PReLU: num_parameters must be 1 (shared) or the number of channels, "
-                             f"got {num_parameters!r}")
-        if isinstance(init, bool) or not isinstance(init, numbers.Real) or not np.isfinite(init):
-            raise ValueError(f"PReLU: init must be a finite number, got {init!r}")
-        self.num_parameters = int(num_parameters)
-        self.init = float(init)
+        self.num_parameters = positive_int("PReLU", "num_parameters", num_parameters)
+        self.init = finite_float("PReLU", "init", init)
         self.slope = Parameter(np.full(self.num_parameters, self.init, dtype), regularized=False)
 
     def forward(self, x: Tensor) -> Tensor:
         n = self.num_parameters
         if n > 1 and (x.ndim < 2 or x.shape[1] != n):
             raise ShapeError(shape_message(repr(self), x.shape, f"(batch, {n}, ...) with one slope per channel"))
+        check_input_dtype(self, x, self.slope)
         return ops.prelu(x, self.slope)
 
     def config(self) -> dict:

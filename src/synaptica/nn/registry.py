@@ -1,13 +1,24 @@
 """The closed registry of layer types that a saved architecture may name.
 
 Loading a model never imports or calls anything a file names: the ``type`` field is looked up in
-:data:`LAYERS`, a dict of this library's own classes, and each class's arguments are checked against
-the names it accepts. An unknown type or argument is refused (see the Keras CVE-2025-1550 lesson in
-the project's reliability notes).
+:data:`LAYERS`, a dict built from this library's own classes (:data:`LAYER_CLASSES`), and each
+class's arguments are checked against the names and JSON types it accepts. An unknown type, an
+unknown or missing argument, a value of the wrong JSON type and a value the layer refuses are each
+refused with a :class:`FormatError` naming the place in the architecture (see the Keras
+CVE-2025-1550 lesson in the project's reliability notes).
+
+Nothing is written twice: a layer's saved arguments are the keys of its ``config()``, and their
+JSON types come from the annotations of its constructor (``in_features: int`` takes a JSON integer,
+``kernel_size: int | tuple[int, int]`` an integer or a list). :func:`layer_spec` reads both once,
+when this module is imported, from a small example instance of each class.
 """
 
 from __future__ import annotations
 
+import inspect
+import types
+import typing
+from dataclasses import dataclass
 from typing import Any
 
 from synaptica.errors import FormatError
@@ -23,32 +34,73 @@ from synaptica.nn.module import Module
 from synaptica.nn.prelu import PReLU
 from synaptica.nn.unflatten import Unflatten
 
-#: an argument that is one size for both axes or a [rows, columns] pair (checked by the layer)
-SIZE = (int, list)
+#: the layers a saved architecture may name, besides the containers Sequential and Ensemble
+LAYER_CLASSES: tuple[type[Module], ...] = (
+    Linear, Sigmoid, Tanh, ReLU, Softmax, LeakyReLU, ELU, Softplus, Conv2d, MaxPool2d, AvgPool2d, L2Pool2d,
+    Flatten, Unflatten, Dropout, BatchNorm1d, BatchNorm2d, PReLU, Maxout,
+)
 
-#: type name -> (class, allowed argument names and their JSON types, or a tuple of accepted types)
-LAYERS: dict[str, tuple[type[Module], dict[str, type | tuple[type, ...]]]] = {
-    "Linear": (Linear, {"in_features": int, "out_features": int, "bias": bool}),
-    "Sigmoid": (Sigmoid, {}),
-    "Tanh": (Tanh, {}),
-    "ReLU": (ReLU, {}),
-    "Softmax": (Softmax, {}),
-    "LeakyReLU": (LeakyReLU, {"negative_slope": float}),
-    "ELU": (ELU, {"alpha": float}),
-    "Softplus": (Softplus, {}),
-    "Conv2d": (Conv2d, {"in_channels": int, "out_channels": int, "kernel_size": SIZE, "stride": SIZE,
-                        "padding": SIZE, "bias": bool}),
-    "MaxPool2d": (MaxPool2d, {"kernel_size": SIZE, "stride": SIZE, "padding": SIZE}),
-    "AvgPool2d": (AvgPool2d, {"kernel_size": SIZE, "stride": SIZE, "padding": SIZE}),
-    "L2Pool2d": (L2Pool2d, {"kernel_size": SIZE, "stride": SIZE}),
-    "Flatten": (Flatten, {}),
-    "Unflatten": (Unflatten, {"shape": list}),
-    "Dropout": (Dropout, {"p": float}),
-    "BatchNorm1d": (BatchNorm1d, {"features": int, "eps": float, "momentum": float}),
-    "BatchNorm2d": (BatchNorm2d, {"channels": int, "eps": float, "momentum": float}),
-    "PReLU": (PReLU, {"num_parameters": int, "init": float}),
-    "Maxout": (Maxout, {"in_features": int, "out_features": int, "pieces": int}),
+#: the Python types ``json.loads`` gives for the values an annotation allows. A float argument takes
+#: a JSON integer too (``"alpha": 1``), as PEP 484 lets an int stand for a float; bool never stands
+#: for a number.
+_JSON_TYPES: dict[type, tuple[type, ...]] = {
+    int: (int,), float: (float, int), bool: (bool,), str: (str,), list: (list,), tuple: (list,),
+    type(None): (type(None),),
 }
+
+#: a value of each JSON type for the example instance, small enough for every layer
+_EXAMPLE_VALUES: dict[type, Any] = {int: 1, float: 1.0, bool: True, str: "", list: [1]}
+
+
+def json_types(annotation: Any) -> tuple[type, ...]:
+    """The JSON value types an annotation accepts: ``int | tuple[int, int]`` -> ``(int, list)``."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        accepted = [kind for argument in typing.get_args(annotation) for kind in json_types(argument)]
+        return tuple(dict.fromkeys(accepted))
+    kind = typing.get_origin(annotation) or annotation
+    if kind not in _JSON_TYPES:
+        raise TypeError(f"registry: a saved argument cannot be annotated {annotation!r}; use JSON types "
+                        "(int, float, bool, str, lists and tuples of them)")
+    return _JSON_TYPES[kind]
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """What a file may say about one layer class.
+
+    Attributes:
+        cls: the class.
+        arguments: each saved argument (a key of ``config()``) and the JSON types it accepts.
+        required: the saved arguments the constructor has no default for.
+        weights_from_file: the constructor draws initial weights (it takes ``init`` and does not
+            save it), so the loader builds it with ``init="zeros"``: the weights come from the file.
+    """
+
+    cls: type[Module]
+    arguments: dict[str, tuple[type, ...]]
+    required: tuple[str, ...]
+    weights_from_file: bool
+
+
+def layer_spec(cls: type[Module]) -> LayerSpec:
+    """Read a layer class's saved arguments from ``config()`` and their JSON types from the
+    constructor's annotations (the example instance gets a small value for each required argument)."""
+    parameters = inspect.signature(cls).parameters
+    hints = typing.get_type_hints(cls.__init__)
+    required = [name for name, p in parameters.items() if p.default is inspect.Parameter.empty]
+    example = cls(**{name: _EXAMPLE_VALUES[json_types(hints[name])[0]] for name in required})
+    saved = [name for name in example.config() if name != "type"]
+    for name in saved:
+        if name not in hints:
+            raise TypeError(f"registry: {cls.__name__}.config() saves {name!r}, which is not an annotated "
+                            "argument of its constructor")
+    return LayerSpec(cls, {name: json_types(hints[name]) for name in saved},
+                     tuple(name for name in required if name in saved),
+                     "init" in parameters and "init" not in saved)
+
+
+#: type name -> what a file may say about that layer
+LAYERS: dict[str, LayerSpec] = {cls.__name__: layer_spec(cls) for cls in LAYER_CLASSES}
 
 
 def module_from_config(config: Any, source: str = "architecture", path: str = "model") -> Module:
@@ -76,19 +128,22 @@ def module_from_config(config: Any, source: str = "architecture", path: str = "m
             f"{source}: {path} names unknown layer type {kind!r}; "
             f"known types: {sorted(LAYERS) + ['Ensemble', 'Sequential']}"
         )
-    cls, allowed = LAYERS[kind]
+    spec = LAYERS[kind]
+    where = f"{source}: {path} ({kind})"
     arguments = {k: v for k, v in config.items() if k != "type"}
     for name, value in arguments.items():
-        expected = allowed.get(name)
-        if expected is None:
-            raise FormatError(f"{source}: {path} ({kind}) has unknown argument {name!r}")
-        accepted = expected if isinstance(expected, tuple) else (expected,)
+        accepted = spec.arguments.get(name)
+        if accepted is None:
+            raise FormatError(f"{where} has unknown argument {name!r}; it takes {sorted(spec.arguments)}")
         if type(value) not in accepted:
-            names = " or ".join(t.__name__ for t in accepted)
-            raise FormatError(f"{source}: {path} ({kind}) argument {name!r} must be {names}, got {value!r}")
-    if cls is Linear or cls is Conv2d or cls is Maxout:
-        arguments["init"] = "zeros"  # the weights come from the file
+            names = " or ".join("null" if t is type(None) else t.__name__ for t in accepted)
+            raise FormatError(f"{where} argument {name!r} must be {names}, got {value!r}")
+    missing = [name for name in spec.required if name not in arguments]
+    if missing:
+        raise FormatError(f"{where} lacks the argument(s) {missing}")
+    if spec.weights_from_file:
+        arguments["init"] = "zeros"
     try:
-        return cls(**arguments)
+        return spec.cls(**arguments)
     except ValueError as error:  # a value of the right type the layer refuses (a size of 0, a list of 3)
-        raise FormatError(f"{source}: {path} ({kind}): {error}") from None
+        raise FormatError(f"{where}: {error}") from None

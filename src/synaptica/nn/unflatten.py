@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from synaptica import ops
+from synaptica.checks import positive_ints
 from synaptica.errors import ShapeError, shape_message
 from synaptica.nn.module import Module
 from synaptica.tensor import Tensor
@@ -29,12 +30,10 @@ class Unflatten(Module):
         ShapeError: the input's trailing axes do not hold ``prod(shape)`` numbers.
     """
 
-    def __init__(self, shape):
-        shape = tuple(shape) if isinstance(shape, (tuple, list)) else None
-        if not shape or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in shape):
-            raise ValueError(f"Unflatten: shape must be a non-empty list of positive ints such as (1, 28, 28), "
-                             f"got {shape!r}")
-        self.shape = shape
+    def __init__(self, shape: tuple[int, ...]):
+        self.shape = positive_ints("Unflatten", "shape", shape, "(1, 28, 28)")
+        if not self.shape:
+            raise ValueError(f"Unflatten: shape must hold at least one size, such as (1, 28, 28), got {shape!r}")
 
     def forward(self, x: Tensor) -> Tensor:
         size = math.prod(self.shape)

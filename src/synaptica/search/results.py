@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 
 from synaptica.errors import FormatError
+from synaptica.io.atomic import appending
 
 _REQUIRED = ("trial", "status", "params")
 
@@ -70,7 +71,5 @@ class ResultsFile:
         """Write one record as one line, and push it to the disk before returning."""
         line = json.dumps(record, allow_nan=False) + "\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as f:
+        with appending(self.path) as f:
             f.write(line)
-            f.flush()
-            os.fsync(f.fileno())

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synaptica.checks import positive_int
 from synaptica.losses import Cost
-from synaptica.nn.module import Module
+from synaptica.nn.module import Module, input_tensor
 from synaptica.tensor import Tensor, no_grad
 from synaptica.train.blas import blas_threads, inference_workers
 
@@ -16,29 +17,36 @@ from synaptica.train.blas import blas_threads, inference_workers
 def predict(model: Module, x: np.ndarray, batch_size: int = 1000, workers: int | str = "auto") -> np.ndarray:
     """The model's outputs for inputs ``x``, computed in batches without recording.
 
+    ``x`` is cast to the model's dtype batch by batch (:func:`synaptica.nn.module.input_tensor`), so
+    float64 or uint8 data can be given to a float32 model.
+
     Args:
         batch_size: examples per forward pass.
-        workers: how many batches run at once, each in a thread of its own with one BLAS thread:
-            'auto' (one per usable core, see :func:`synaptica.train.blas.inference_workers`) or a
-            number (1: one batch after another). NumPy releases the GIL inside its loops and BLAS,
-            so the threads run in parallel. Every batch is computed exactly as it would be alone with
-            one BLAS thread, so the outputs do not depend on the number of workers.
+        workers: how many batches run at once, each in a thread of its own: 'auto' (one per usable
+            core, see :func:`synaptica.train.blas.inference_workers`) or a number (1: one batch after
+            another). NumPy releases the GIL inside its loops and BLAS, so the threads run in
+            parallel. BLAS runs one thread per batch whatever the number of workers (a BLAS thread
+            count can change a product's summation order), so every batch is computed exactly as
+            it would be alone and the outputs are bitwise the same for any ``workers``.
     """
+    batch_size = positive_int("predict", "batch_size", batch_size)
+    x = np.asarray(x)
     starts = range(0, len(x), batch_size)
     n_workers = inference_workers(len(starts), workers)
 
     def forward(start: int) -> np.ndarray:
         with no_grad():  # per thread: the recording switch is a context variable
-            return model(Tensor(x[start:start + batch_size])).data
+            return model(input_tensor(model, x[start:start + batch_size], "predict")).data
 
     was_training = model.training
     model.eval()
     try:
-        if n_workers == 1:
-            outputs = [forward(start) for start in starts]
-        else:
-            with blas_threads(1), ThreadPoolExecutor(n_workers) as pool:
-                outputs = list(pool.map(forward, starts))
+        with blas_threads(1):
+            if n_workers == 1:
+                outputs = [forward(start) for start in starts]
+            else:
+                with ThreadPoolExecutor(n_workers) as pool:
+                    outputs = list(pool.map(forward, starts))
     finally:
         model.train(was_training)
     return np.concatenate(outputs) if outputs else np.empty((0,))
@@ -61,7 +69,7 @@ def evaluate(model: Module, x: np.ndarray, y: np.ndarray, cost: Cost | None = No
 
     With class labels (``y`` of shape (n,)) a prediction is correct when the output's arg-max is
     the label. With target rows (XOR's 0/1 targets) it is correct when every output rounds to its
-    target."""
+    target. ``x`` is cast to the model's dtype, as by :func:`predict`."""
     output = predict(model, x, batch_size)
     mean_cost = float("nan")
     if cost is not None:

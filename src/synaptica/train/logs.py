@@ -28,6 +28,7 @@ import math
 import os
 from pathlib import Path
 
+from synaptica.io.atomic import appending, atomic_write
 from synaptica.nn.module import Module
 from synaptica.optim.base import Optimizer
 from synaptica.train.history import History
@@ -76,14 +77,13 @@ class _EpochLog:
         if not self.path.parent.is_dir():
             raise FileNotFoundError(f"{type(self).__name__}: the directory {str(self.path.parent)!r} of the "
                                     f"log file {str(self.path)!r} does not exist")
-        open(self.path, "w", encoding="utf-8").close()  # an empty file: a bad path fails before training
+        with atomic_write(self.path, "w", encoding="utf-8"):
+            pass  # an empty file: a bad path fails before training
 
     def __call__(self, epoch: int, history: History, model: Module) -> None:
         row = epoch_row(history, -1, self.optimizer)
-        with open(self.path, "a", encoding="utf-8", newline="") as f:
+        with appending(self.path, newline="") as f:
             self._append(f, row, history)
-            f.flush()
-            os.fsync(f.fileno())
 
     def _append(self, f, row: dict, history: History) -> None:  # pragma: no cover - both writers override it
         raise NotImplementedError

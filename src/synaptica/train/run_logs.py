@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from synaptica.io.atomic import atomic_write
 from synaptica.losses import Cost
 from synaptica.nn.module import Module
 from synaptica.optim.base import Optimizer
@@ -96,7 +97,7 @@ class RunLogs:
             plot_history(history, self.directory / "curves.png", title=self.directory.name)
             plot_gradient_norms(self.speeds.norms, self.directory / "gradient_norms.png", epochs=self.speeds.epochs)
             rows = self.speeds.rows()
-            with open(self.directory / "gradient_norms.csv", "w", encoding="utf-8", newline="") as f:
+            with atomic_write(self.directory / "gradient_norms.csv", "w", encoding="utf-8", newline="") as f:
                 writer = csv.DictWriter(f, fieldnames=list(rows[0]))
                 writer.writeheader()
                 writer.writerows(rows)

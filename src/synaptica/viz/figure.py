@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from synaptica.io.atomic import atomic_write
+
 INSTALL_HINT = "pip install 'synaptica[plot]'  (or: pip install matplotlib)"
 
 
@@ -42,17 +44,11 @@ def integer_ticks(axes) -> None:
 
 
 def save_png(figure, path: str | os.PathLike[str]) -> Path:
-    """Write ``figure`` to ``path`` as a PNG through a temporary file and a rename, so that a reader
-    never sees half an image; returns the path."""
+    """Write ``figure`` to ``path`` as a PNG atomically (:func:`synaptica.io.atomic.atomic_write`), so
+    that a reader never sees half an image; returns the path."""
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ValueError(f"save_png: {str(path)!r} should end in .png")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"save_png: the directory {str(path.parent)!r} does not exist")
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        figure.savefig(partial, format="png")
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    with atomic_write(path) as f:
+        figure.savefig(f, format="png")
     return path

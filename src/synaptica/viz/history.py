@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from synaptica.train.history import History
 from synaptica.viz.curves import draw_series
 from synaptica.viz.figure import new_figure, save_png
+
+if TYPE_CHECKING:  # only for the annotation: pictures do not import the training code
+    from synaptica.train.history import History
 
 
 def plot_history(history: History, path: str | os.PathLike[str], title: str = "") -> Path:
