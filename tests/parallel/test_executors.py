@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from synaptica.errors import WorkerError
-from synaptica.parallel import ProcessExecutor, SerialExecutor, make_executor
-from synaptica.parallel.tasks import decode, encode
+from synaptica.parallel import ProcessExecutor, SerialExecutor, diagnostics, make_executor, task_name
+from synaptica.parallel.tasks import decode, encode, known_tasks
 from tests.conftest import REPO, run_python
 
-PRODUCT, HOLD, DIE_IF_ASKED = (f"tests.parallel.tasks:{name}" for name in ("product", "hold_then_product",
-                                                                           "die_if_asked"))
+PRODUCT, HOLD, DIE_IF_ASKED, FAIL = (task_name(task) for task in (diagnostics.product, diagnostics.hold_then_product,
+                                                                  diagnostics.die_if_asked, diagnostics.fail))
 
 
 def _payloads(n=6):
@@ -91,21 +91,37 @@ def test_an_exception_inside_a_task_comes_back_at_once_with_the_task_named(which
     executor = SerialExecutor() if which == "serial" else request.getfixturevalue(which)
     restarts = getattr(executor, "restarts", 0)
     with pytest.raises(ValueError, match="bad value 7") as caught:
-        executor.map("tests.parallel.tasks:fail", [{"value": 7}])
-    assert any("tests.parallel.tasks:fail #0" in note for note in caught.value.__notes__)
+        executor.map(FAIL, [{"value": 7}])
+    assert any(f"{FAIL} #0" in note for note in caught.value.__notes__)
     assert getattr(executor, "restarts", 0) == restarts  # not a crash: no worker was replaced
 
 
-def test_only_marked_functions_run_and_payloads_hold_data_only(pool):
+def test_only_known_tasks_run_and_payloads_hold_data_only(pool):
     for executor in (SerialExecutor(), pool):
-        with pytest.raises(ValueError, match="not_a_task is not a worker task"):
-            executor.map("tests.parallel.tasks:not_a_task", [{}])
-        with pytest.raises(ValueError, match="is not a worker task"):
-            executor.map("os:system", [{"command": "true"}])
+        for name in ("os:system", "synaptica.parallel.diagnostics:os", "tests.anything:task"):
+            with pytest.raises(ValueError, match=f"{name!r} is not a known worker task"):
+                executor.map(name, [{"command": "true"}])
     with pytest.raises(TypeError, match="'model' is object"):
         encode({"model": object()})
     round_trip = decode(encode({"n": np.int64(3), "sizes": (1, 2), "x": np.arange(3.0)}))
     assert round_trip["n"] == 3 and round_trip["sizes"] == [1, 2] and round_trip["x"].tolist() == [0, 1, 2]
+
+
+def test_the_task_registry_holds_every_marked_function_of_the_package():
+    """The registry is derived from the task functions; every function the package marks is in it."""
+    import importlib
+    import pkgutil
+
+    import synaptica
+
+    marked = set()
+    for module in pkgutil.walk_packages(synaptica.__path__, "synaptica."):
+        if module.name.endswith(("ray_executor", "__main__")):
+            continue  # one imports Ray, the others run the command line; none holds a task
+        for value in vars(importlib.import_module(module.name)).values():
+            if callable(value) and getattr(value, "__synaptica_worker_task__", False):
+                marked.add(task_name(value))
+    assert marked == set(known_tasks())
 
 
 def test_workers_that_cannot_start_give_a_clear_error(tmp_path):
@@ -113,7 +129,7 @@ def test_workers_that_cannot_start_give_a_clear_error(tmp_path):
     script = tmp_path / "unguarded.py"
     script.write_text("from synaptica.parallel import ProcessExecutor\n"
                       "with ProcessExecutor(2) as executor:\n"
-                      "    executor.map('tests.parallel.tasks:product', [{'seed': 1}])\n")
+                      "    executor.map('synaptica.parallel.diagnostics:product', [{'seed': 1}])\n")
     result = run_python([str(script)], cwd=REPO, env_extra={"PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"},
                         timeout=120)
     assert result.returncode != 0

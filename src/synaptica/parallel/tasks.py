@@ -1,9 +1,10 @@
 """Worker tasks and their payloads: what may run in another process, and how its data travels.
 
 A *task* is a module-level function marked with :func:`worker_task`, taking one payload dict and
-returning one dict, named by its import path ``"package.module:function"``. A worker imports the
-module and runs the function only if it carries the mark, so nothing but functions the library (or
-a test module) declared as tasks can run there.
+returning one dict, named by its import path ``"package.module:function"``. A worker looks the name
+up in a closed registry, :func:`known_tasks`, derived from the library's task functions (evolution
+strategies' fitness, a search trial, the diagnostics); nothing is imported or called by a name that
+is not there, whatever a payload says.
 
 Payloads and results hold JSON values (str, int, float, bool, None, lists, dicts) and NumPy arrays
 at their top level. They travel as bytes in the safetensors format: the arrays as tensors, the rest
@@ -14,7 +15,6 @@ seeds and mini-batches, never a pickled model.
 
 from __future__ import annotations
 
-import importlib
 import json
 import traceback
 from typing import Any, Callable
@@ -47,15 +47,21 @@ def task_name(function: Callable) -> str:
     return f"{function.__module__}:{function.__qualname__}"
 
 
+def known_tasks() -> dict[str, Callable[[dict], dict]]:
+    """The closed registry of tasks a worker may run, by name: built from the functions themselves."""
+    from synaptica.parallel import diagnostics
+    from synaptica.rules.evolution_strategies import evaluate_members
+    from synaptica.search.trial import trial_task
+
+    return {task_name(function): function for function in (evaluate_members, trial_task, *diagnostics.TASKS)}
+
+
 def resolve(task: str) -> Callable[[dict], dict]:
-    """The marked function that ``task`` names; ValueError for anything else."""
-    module_name, _, name = task.partition(":")
-    if not module_name or not name.isidentifier():
-        raise ValueError(f"a task is named 'package.module:function', got {task!r}")
-    function = getattr(importlib.import_module(module_name), name, None)
-    if function is None or not getattr(function, _MARK, False):
-        raise ValueError(f"{task} is not a worker task: only functions marked with @worker_task run in workers")
-    return function
+    """The task called ``task``; ValueError naming the known ones for anything else."""
+    tasks = known_tasks()
+    if task not in tasks:
+        raise ValueError(f"{task!r} is not a known worker task; the tasks are {sorted(tasks)}")
+    return tasks[task]
 
 
 def encode(payload: dict[str, Any]) -> bytes:
