@@ -157,11 +157,18 @@ def load_tensors(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], d
         return _read_tensors(f, path)
 
 
-def tensors_to_bytes(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None = None) -> bytes:
-    """The bytes :func:`save_tensors` would write, in memory (to send tensors to another process)."""
+def tensors_to_bytes(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None = None,
+                     prefix: bytes = b"") -> bytearray:
+    """The bytes :func:`save_tensors` would write, in memory (to send tensors to another process), after
+    ``prefix`` (a message header of the caller's). Each array is copied once, straight into place."""
     header, arrays = _build_header("tensors", tensors, metadata)
-    return b"".join([struct.pack("<Q", len(header)), header,
-                     *(array.reshape(-1).view(np.uint8).tobytes() for array in arrays if array.size)])
+    out = bytearray(len(prefix) + 8 + len(header) + sum(array.nbytes for array in arrays))
+    view, at = memoryview(out), len(prefix) + 8 + len(header)
+    view[:at] = prefix + struct.pack("<Q", len(header)) + header
+    for array in arrays:
+        view[at:at + array.nbytes] = array.reshape(-1).view(np.uint8)
+        at += array.nbytes
+    return out
 
 
 def tensors_from_bytes(data: bytes, source: str = "bytes") -> tuple[dict[str, np.ndarray], dict[str, str]]:

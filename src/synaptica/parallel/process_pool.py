@@ -20,7 +20,7 @@ from synaptica.parallel.tasks import decode, describe_failure, encode, rebuild_f
 @dataclass
 class _Job:
     task: str
-    data: bytes
+    data: bytes | bytearray  # the message: the task's name (length first), then the encoded payload
     label: str
     future: Future = field(default_factory=Future)
     attempts: int = 0
@@ -79,7 +79,8 @@ class ProcessExecutor:
     def submit(self, task: str, payload: dict, label: str | None = None) -> Future:
         if self._closed:
             raise RuntimeError("ProcessExecutor: submit after close")
-        job = _Job(task, encode(payload), label or task)
+        name = task.encode("utf-8")
+        job = _Job(task, encode(payload, prefix=struct.pack("<I", len(name)) + name), label or task)
         with self._lock:
             self._queue.append(job)
         self._wake_write.send_bytes(b"!")
@@ -154,9 +155,10 @@ class ProcessExecutor:
             for worker in self._pool:
                 if worker.ready and worker.job is None and self._queue:
                     job = self._queue.popleft()
-                    name = job.task.encode("utf-8")
-                    worker.connection.send_bytes(struct.pack("<I", len(name)) + name + job.data)
                     worker.job = job
+                    # the task's name, then its payload: sent from a thread of its own, so that every
+                    # worker receives its megabytes at the same time instead of one after another
+                    threading.Thread(target=_send, args=(worker.connection, job.data), daemon=True).start()
 
     def _receive(self, worker: _Worker) -> None:
         try:
@@ -168,7 +170,7 @@ class ProcessExecutor:
             return
         job, worker.job = worker.job, None
         if message[:1] == b"0":
-            job.future.set_result(decode(message[1:], f"the result of {job.label}"))
+            job.future.set_result(decode(memoryview(message)[1:], f"the result of {job.label}"))
         else:
             job.future.set_exception(rebuild_failure(job.label, json.loads(message[1:])))
 
@@ -199,6 +201,13 @@ class ProcessExecutor:
             self._queue.appendleft(job)
 
 
+def _send(connection: Connection, message) -> None:
+    try:
+        connection.send_bytes(message)
+    except OSError:  # the worker died meanwhile: the dispatcher sees it and queues the task again
+        pass
+
+
 def serve(connection: Connection) -> None:
     """A worker's loop: say it is ready, then read a task, run it with one BLAS thread, send the result;
     it ends when the executor closes its end of the pipe."""
@@ -210,9 +219,9 @@ def serve(connection: Connection) -> None:
             while True:
                 message = connection.recv_bytes()
                 length = struct.unpack("<I", message[:4])[0]
-                task, data = message[4:4 + length].decode("utf-8"), message[4 + length:]
+                task, data = message[4:4 + length].decode("utf-8"), memoryview(message)[4 + length:]
                 try:
-                    reply = b"0" + run_task(task, data)
+                    reply = run_task(task, data, prefix=b"0")
                 except Exception as error:
                     reply = b"1" + json.dumps(describe_failure(error)).encode("utf-8")
                 connection.send_bytes(reply)

@@ -110,6 +110,6 @@ def ray_task(task: str, data: bytes) -> bytes:
 
     try:
         with blas_threads(1):
-            return b"0" + run_task(task, data)
+            return bytes(run_task(task, data, prefix=b"0"))
     except Exception as error:
         return b"1" + json.dumps(describe_failure(error)).encode("utf-8")

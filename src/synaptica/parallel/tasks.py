@@ -64,13 +64,14 @@ def resolve(task: str) -> Callable[[dict], dict]:
     return tasks[task]
 
 
-def encode(payload: dict[str, Any]) -> bytes:
-    """A payload (or result) as safetensors bytes: arrays as tensors, the rest as JSON metadata."""
+def encode(payload: dict[str, Any], prefix: bytes = b"") -> bytearray:
+    """A payload (or result) as safetensors bytes: arrays as tensors, the rest as JSON metadata, after
+    ``prefix`` (the process executor's message header)."""
     if not isinstance(payload, dict):
         raise TypeError(f"a task's payload and result must be dicts, got {type(payload).__name__}")
     arrays = {key: value for key, value in payload.items() if isinstance(value, np.ndarray)}
     rest = {key: _plain(key, value) for key, value in payload.items() if key not in arrays}
-    return tensors_to_bytes(arrays, {JSON_KEY: json.dumps(rest, allow_nan=True)})
+    return tensors_to_bytes(arrays, {JSON_KEY: json.dumps(rest, allow_nan=True)}, prefix)
 
 
 def decode(data: bytes, source: str = "a task's payload") -> dict[str, Any]:
@@ -80,9 +81,9 @@ def decode(data: bytes, source: str = "a task's payload") -> dict[str, Any]:
     return {**rest, **arrays}
 
 
-def run_task(task: str, data: bytes) -> bytes:
-    """Decode a payload, run the task on it, encode its result: what every worker does."""
-    return encode(resolve(task)(decode(data)))
+def run_task(task: str, data: bytes, prefix: bytes = b"") -> bytearray:
+    """Decode a payload, run the task on it, encode its result (after ``prefix``): what every worker does."""
+    return encode(resolve(task)(decode(data)), prefix)
 
 
 def describe_failure(error: BaseException) -> dict:

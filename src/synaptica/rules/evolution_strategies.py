@@ -5,12 +5,14 @@ from __future__ import annotations
 import functools
 import json
 import math
+from typing import Callable
 
 import numpy as np
 
 from synaptica.losses import get_cost
 from synaptica.nn.module import Module
 from synaptica.optim.hessian import parameter_vector, vector_pieces
+from synaptica.parallel.process_pool import collect
 from synaptica.parallel.tasks import worker_task
 from synaptica.rules.base import GradientRule, State, batch_metrics, checked_cost, inputs_and_targets
 from synaptica.tensor import Tensor, no_grad
@@ -100,28 +102,32 @@ class EvolutionStrategies(GradientRule):
         x, y = inputs_and_targets(batch)
         dtype = model.parameters()[0].dtype
         theta = parameter_vector(model, dtype)
-        fitness = self._fitness(model, theta, x, y)  # (pairs, 2): F(θ + σε), F(θ − σε)
+        scored = self._score(model, theta, x, y)
+        with no_grad():  # θ itself, measured here while the workers score its perturbed copies
+            output = model(Tensor(x))
+            value = checked_cost(self.cost(output, y))
+        fitness = scored()  # (pairs, 2): F(θ + σε), F(θ − σε)
         if self.shaping == "ranks":
             ranked = np.where(np.isfinite(fitness), fitness, -np.inf)  # a diverged copy is the least fit
             shaped = centred_ranks(ranked.ravel()).reshape(fitness.shape)
         else:
             shaped = fitness
         weights = shaped[:, 0] - shaped[:, 1]
-        estimate = np.zeros(theta.size, np.float64)
+        estimate, scratch = np.zeros(theta.size, dtype), np.empty(theta.size, dtype)  # in θ's dtype: no copies
         for pair, weight in enumerate(weights):
-            estimate += weight * member_noise(self.key, self.generation, pair, theta.size, dtype)
+            np.multiply(member_noise(self.key, self.generation, pair, theta.size, dtype), weight, out=scratch)
+            estimate += scratch
         estimate /= self.population * self.sigma
         self.optimizer.zero_grad()
         for p, piece in zip(model.parameters(), vector_pieces(model, -estimate)):  # ascend F = descend C
             p.grad = piece.astype(p.dtype)
         self.generation += 1
-        with no_grad():
-            output = model(Tensor(x))
-            value = checked_cost(self.cost(output, y))
         return {**batch_metrics(value, output.data, y), "fitness_mean": float(fitness.mean()),
                 "fitness_max": float(fitness.max())}
 
-    def _fitness(self, model: Module, theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def _score(self, model: Module, theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> Callable[[], np.ndarray]:
+        """Hand the population to the executor in slices; returns a function that waits for the
+        fitnesses, one row (F⁺, F⁻) per pair (in this process, they are computed at once)."""
         pairs = self.population // 2
         workers = getattr(self.executor, "workers", 1)
         slices = np.array_split(np.arange(pairs), min(pairs, workers * self.tasks_per_worker))
@@ -129,11 +135,16 @@ class EvolutionStrategies(GradientRule):
                   "cost": self.cost.name, "key": self.key, "generation": self.generation, "sigma": self.sigma,
                   **{f"buffer.{name}": value for name, value in model.named_buffers()}}
         payloads = [{**common, "first": int(part[0]), "count": len(part)} for part in slices if len(part)]
+
+        def rows(results: list[dict]) -> np.ndarray:
+            return np.concatenate([np.asarray(result["fitness"]).reshape(-1, 2) for result in results])
+
         if self.executor is None:
-            results = [evaluate_members(payload) for payload in payloads]
-        else:
-            results = self.executor.map(FITNESS_TASK, payloads)
-        return np.concatenate([np.asarray(result["fitness"]).reshape(-1, 2) for result in results])
+            fitness = rows([evaluate_members(payload) for payload in payloads])
+            return lambda: fitness
+        futures = [self.executor.submit(FITNESS_TASK, payload, f"{FITNESS_TASK} #{index}")
+                   for index, payload in enumerate(payloads)]
+        return lambda: rows(collect(futures))
 
     def state_dict(self) -> State:
         return {**super().state_dict(), "es.key": np.array(self.key, dtype=np.uint64),
@@ -205,13 +216,16 @@ def evaluate_members(payload: dict) -> dict:
         model.load_state_dict({**{n: p.data for n, p in model.named_parameters()}, **buffers})
     theta, sigma = payload["theta"], float(payload["sigma"])
     cost, x, y = get_cost(payload["cost"]), Tensor(payload["x"]), payload["y"]
+    perturbed = np.empty_like(theta)  # θ ± σε, written in place for every member
+    for p, piece in zip(model.parameters(), vector_pieces(model, perturbed)):
+        p.data = piece  # views in θ's dtype: the model computes with whatever perturbed holds
     fitness = np.empty((int(payload["count"]), 2), np.float64)
     with blas_threads(1), no_grad():
         for row, pair in enumerate(range(int(payload["first"]), int(payload["first"]) + int(payload["count"]))):
             noise = member_noise(int(payload["key"]), int(payload["generation"]), pair, theta.size, theta.dtype)
             for column, sign in enumerate((1.0, -1.0)):
-                for p, piece in zip(model.parameters(), vector_pieces(model, theta + (sign * sigma) * noise)):
-                    p.data = piece  # a view in θ's dtype: the perturbed copy without another copy
+                np.multiply(noise, sign * sigma, out=perturbed)
+                perturbed += theta
                 fitness[row, column] = -float(cost(model(x), y).data)
     return {"fitness": fitness.ravel()}
 
