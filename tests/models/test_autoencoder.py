@@ -36,3 +36,19 @@ def test_a_linear_autoencoder_reaches_the_error_of_pca():
         verbose=False)
     error = np.mean((predict(model, x) - x) ** 2)
     assert error < 1.0005 * pca_error and error >= pca_error * (1 - 1e-9)  # PCA is the optimum
+
+
+def test_an_autoencoder_is_saved_and_loaded_bitwise(tmp_path):
+    from synaptica.errors import FormatError
+    from synaptica.io import load_model, save_model
+
+    model = dense_autoencoder(12, [6], 3, rng=1)
+    save_model(tmp_path / "ae.safetensors", model)
+    loaded, _ = load_model(tmp_path / "ae.safetensors")
+    assert isinstance(loaded, Autoencoder) and loaded.config() == model.config()
+    x = np.random.default_rng(0).random((4, 12)).astype(np.float32)
+    np.testing.assert_array_equal(predict(loaded, x), predict(model, x))
+    from synaptica.nn.registry import module_from_config
+
+    with np.testing.assert_raises_regex(FormatError, "needs exactly an 'encoder' and a 'decoder'"):
+        module_from_config({"type": "Autoencoder", "encoder": model.encoder.config()})

@@ -123,10 +123,17 @@ def module_from_config(config: Any, source: str = "architecture", path: str = "m
             return Ensemble(built, combine)
         except ValueError as error:
             raise FormatError(f"{source}: {path}: {error}") from None
+    if kind == "Autoencoder":
+        from synaptica.models.autoencoder import Autoencoder  # models build on nn: imported when named
+
+        if set(config) != {"type", "encoder", "decoder"}:
+            raise FormatError(f"{source}: {path} (Autoencoder) needs exactly an 'encoder' and a 'decoder'")
+        return Autoencoder(module_from_config(config["encoder"], source, f"{path}.encoder"),
+                           module_from_config(config["decoder"], source, f"{path}.decoder"))
     if kind not in LAYERS:
         raise FormatError(
             f"{source}: {path} names unknown layer type {kind!r}; "
-            f"known types: {sorted(LAYERS) + ['Ensemble', 'Sequential']}"
+            f"known types: {sorted(LAYERS) + ['Autoencoder', 'Ensemble', 'Sequential']}"
         )
     spec = LAYERS[kind]
     where = f"{source}: {path} ({kind})"
