@@ -143,10 +143,16 @@ def gradient_step(model: Module, batch: tuple, cost: Cost, optimizer: Optimizer)
     return metrics
 
 
+def model_input(x: np.ndarray, dtype: np.dtype) -> Tensor:
+    """The batch's inputs as a Tensor in the model's dtype (``dtype``: its parameters'), cast when they
+    differ, as ``predict`` does (no copy when they agree): float64 data trains a float32 model."""
+    return Tensor(np.asarray(x, dtype=dtype))
+
+
 def backprop_gradients(model: Module, batch: tuple, cost: Cost, optimizer: Optimizer) -> dict:
     """Forward, cost, ``optimizer.zero_grad()``, backward: ``.grad`` holds ∂C/∂w for every parameter."""
     x, y = inputs_and_targets(batch)
-    output = model(Tensor(x))
+    output = model(model_input(x, optimizer.params[0].dtype))
     loss = cost(output, y)
     value = checked_cost(loss)
     optimizer.zero_grad()

@@ -6,8 +6,8 @@ import numpy as np
 
 from synaptica.nn.containers import Sequential
 from synaptica.nn.module import Module
-from synaptica.rules.base import (GradientRule, State, batch_metrics, checked_cost, inputs_and_targets, prefixed,
-                                  unprefixed)
+from synaptica.rules.base import (GradientRule, State, batch_metrics, checked_cost, inputs_and_targets, model_input,
+                                  prefixed, unprefixed)
 from synaptica.rules.feedback_alignment import FEEDBACK_LAYERS
 from synaptica.rules.layers import weight_layers
 from synaptica.tensor import Tensor
@@ -78,7 +78,7 @@ class DirectFeedbackAlignment(GradientRule):
         if not self._blocks:
             raise RuntimeError("DirectFeedbackAlignment: call bind(model, rng) before step (fit does it)")
         x, y = inputs_and_targets(batch)
-        hidden, signal_to = [], Tensor(x)
+        hidden, signal_to = [], model_input(x, self.optimizer.params[0].dtype)
         for (_, layers), (next_layer, _) in zip(self._blocks[:-1], self._blocks[1:]):
             a = _run(layers, signal_to)
             hidden.append((next_layer, a))  # aˡ, named after the layer it feeds

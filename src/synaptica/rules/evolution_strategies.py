@@ -14,8 +14,8 @@ from synaptica.nn.module import Module
 from synaptica.optim.hessian import parameter_vector, vector_pieces
 from synaptica.parallel.process_pool import collect
 from synaptica.parallel.tasks import worker_task
-from synaptica.rules.base import GradientRule, State, batch_metrics, checked_cost, inputs_and_targets
-from synaptica.tensor import Tensor, no_grad
+from synaptica.rules.base import GradientRule, State, batch_metrics, checked_cost, inputs_and_targets, model_input
+from synaptica.tensor import no_grad
 from synaptica.train.blas import blas_threads
 
 #: The worker task that scores a slice of the population (see :func:`evaluate_members`).
@@ -104,7 +104,7 @@ class EvolutionStrategies(GradientRule):
         theta = parameter_vector(model, dtype)
         scored = self._score(model, theta, x, y)
         with no_grad():  # θ itself, measured here while the workers score its perturbed copies
-            output = model(Tensor(x))
+            output = model(model_input(x, dtype))
             value = checked_cost(self.cost(output, y))
         fitness = scored()  # (pairs, 2): F(θ + σε), F(θ − σε)
         if self.shaping == "ranks":
@@ -215,7 +215,7 @@ def evaluate_members(payload: dict) -> dict:
     if buffers:
         model.load_state_dict({**{n: p.data for n, p in model.named_parameters()}, **buffers})
     theta, sigma = payload["theta"], float(payload["sigma"])
-    cost, x, y = get_cost(payload["cost"]), Tensor(payload["x"]), payload["y"]
+    cost, x, y = get_cost(payload["cost"]), model_input(payload["x"], theta.dtype), payload["y"]
     perturbed = np.empty_like(theta)  # θ ± σε, written in place for every member
     for p, piece in zip(model.parameters(), vector_pieces(model, perturbed)):
         p.data = piece  # views in θ's dtype: the model computes with whatever perturbed holds

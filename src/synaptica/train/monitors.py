@@ -29,8 +29,7 @@ import numpy as np
 
 from synaptica.errors import ShapeError
 from synaptica.losses import Cost
-from synaptica.nn.module import Module, Parameter
-from synaptica.tensor import Tensor
+from synaptica.nn.module import Module, Parameter, input_tensor
 from synaptica.train.history import History
 
 
@@ -71,7 +70,7 @@ def layer_speeds(model: Module, cost: Cost, x: np.ndarray, y: np.ndarray) -> dic
     try:
         for p in parameters:
             p.grad = None
-        cost(model(Tensor(x)), y).backward()
+        cost(model(input_tensor(model, x, "layer_speeds")), y).backward()
         return {name: float(np.linalg.norm(layer.bias.grad)) if layer.bias.grad is not None else 0.0
                 for name, layer in layers}
     finally:
