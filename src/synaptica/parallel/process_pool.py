@@ -83,6 +83,7 @@ class ProcessExecutor:
         job = _Job(task, encode(payload, prefix=struct.pack("<I", len(name)) + name), label or task)
         with self._lock:
             self._queue.append(job)
+        self._hand_out()  # at once, when a worker is idle: no detour through the dispatching thread
         self._wake_write.send_bytes(b"!")
         return job.future
 
@@ -168,7 +169,8 @@ class ProcessExecutor:
         if message == b"R":  # started: it may have tasks now
             worker.ready, self._failed_starts = True, 0
             return
-        job, worker.job = worker.job, None
+        with self._lock:
+            job, worker.job = worker.job, None
         if message[:1] == b"0":
             job.future.set_result(decode(memoryview(message)[1:], f"the result of {job.label}"))
         else:
@@ -186,7 +188,9 @@ class ProcessExecutor:
                 job.future.set_exception(WorkerError(f"{job.label}: {_START_HINT}"))
             self._queue.clear()
             return
-        self._pool[self._pool.index(worker)] = self._start_worker()
+        replacement = self._start_worker()
+        with self._lock:
+            self._pool[self._pool.index(worker)] = replacement
         self.restarts += 1
         job = worker.job
         if job is None:
