@@ -12,6 +12,7 @@ from synaptica import LogLikelihoodCost, fit
 from synaptica.nn import mlp
 from synaptica.optim import Adam
 from synaptica.parallel import SerialExecutor
+from synaptica.parallel.process_pool import collect
 from synaptica.rules import EvolutionStrategies
 
 
@@ -44,22 +45,22 @@ def test_the_same_seed_gives_bitwise_the_same_weights_on_every_executor(digits_l
 class _KillDuringGeneration:
     """The pool, except that in generation ``at`` one worker is killed once the population is handed out."""
 
-    def __init__(self, pool, at: int, pairs: int):
-        self.pool, self.at, self.pairs, self.name = pool, at, pairs, "process"
+    def __init__(self, pool, at: int):
+        self.pool, self.at, self.name = pool, at, "process"
         self.workers = pool.workers
 
-    def submit(self, task, payload, label=None):
-        future = self.pool.submit(task, payload, label)
-        if payload["generation"] == self.at and payload["first"] + payload["count"] == self.pairs:  # the last slice
+    def map(self, task, payloads):
+        futures = [self.pool.submit(task, payload, f"{task} #{i}") for i, payload in enumerate(payloads)]
+        if payloads[0]["generation"] == self.at:
             os.kill(self.pool.worker_pids()[0], signal.SIGKILL)
-        return future
+        return collect(futures)
 
 
 def test_a_worker_killed_during_a_generation_changes_nothing(digits_like, pool):
     """Kill one pool worker in the middle of generation 4: its slice of the population is scored again."""
     expected, _ = _train(digits_like, None, generations=8)
     restarts = pool.restarts
-    weights, _ = _train(digits_like, _KillDuringGeneration(pool, at=4, pairs=10), generations=8)
+    weights, _ = _train(digits_like, _KillDuringGeneration(pool, at=4), generations=8)
     assert np.array_equal(weights, expected)
     deadline = time.monotonic() + 30  # the pool notices the death on its own thread
     while pool.restarts == restarts and time.monotonic() < deadline:

@@ -8,7 +8,7 @@ from synaptica import Backprop, LogLikelihoodCost, QuadraticCost, SGD, fit
 from synaptica.nn import Linear, Sequential, mlp
 from synaptica.optim import Adam
 from synaptica.rules import EvolutionStrategies
-from synaptica.rules.evolution_strategies import centred_ranks, member_noise
+from synaptica.rules.evolution_strategies import centred_ranks, generation_noise
 from synaptica.train import evaluate
 from tests.rules.resume import assert_resumes_exactly
 
@@ -33,7 +33,7 @@ def test_on_a_quadratic_cost_the_raw_estimate_is_the_noise_covariance_times_the_
         rule.bind(model, np.random.default_rng(3))
         rule.gradients(model, batch)
         estimate = np.concatenate([p.grad.ravel() for p in model.parameters()])
-        noise = np.stack([member_noise(rule.key, 0, i, gradient.size, np.float64) for i in range(4)])
+        noise = np.stack(generation_noise(rule.key, 0, 4, gradient.size, np.float64))
         expected = (2 / 8) * noise.T @ (noise @ gradient)
         np.testing.assert_allclose(estimate, expected, rtol=1e-6, atol=1e-9)
 

@@ -72,9 +72,9 @@ def unprefixed(prefix: str, state: State) -> State:
     return {key[len(prefix):]: value for key, value in state.items() if key.startswith(prefix)}
 
 
-def checked_cost(loss: Tensor) -> float:
+def checked_cost(loss: Tensor | float) -> float:
     """The cost as a float, or NonFiniteError when it is NaN or infinite (before any update)."""
-    value = float(loss.data)
+    value = float(loss.data) if isinstance(loss, Tensor) else float(loss)
     if not math.isfinite(value):
         raise NonFiniteError(f"the cost is {value}")
     return value

@@ -5,16 +5,14 @@ from __future__ import annotations
 import functools
 import json
 import math
-from typing import Callable
 
 import numpy as np
 
 from synaptica.losses import get_cost
 from synaptica.nn.module import Module
 from synaptica.optim.hessian import parameter_vector, vector_pieces
-from synaptica.parallel.process_pool import collect
 from synaptica.parallel.tasks import worker_task
-from synaptica.rules.base import GradientRule, State, batch_metrics, checked_cost, inputs_and_targets, model_input
+from synaptica.rules.base import GradientRule, State, checked_cost, inputs_and_targets, model_input
 from synaptica.tensor import no_grad
 from synaptica.train.blas import blas_threads
 
@@ -44,7 +42,7 @@ class EvolutionStrategies(GradientRule):
     key, generation, i), so only seeds and scalar fitnesses need to cross between processes: the
     workers of an :mod:`executor <synaptica.parallel>` receive the architecture as JSON, the flat
     vector θ, the mini-batch and the seeds, and return 2·k numbers; this process looks the εᵢ up
-    again to form the estimate (:func:`member_noise`). The fitnesses do not depend on which worker computed them (each is computed with one
+    again to form the estimate (:func:`generation_noise`). The fitnesses do not depend on which worker computed them (each is computed with one
     BLAS thread from the same inputs), so the same seed gives bitwise the same weights on every
     executor.
 
@@ -102,11 +100,9 @@ class EvolutionStrategies(GradientRule):
         x, y = inputs_and_targets(batch)
         dtype = model.parameters()[0].dtype
         theta = parameter_vector(model, dtype)
-        scored = self._score(model, theta, x, y)
-        with no_grad():  # θ itself, measured here while the workers score its perturbed copies
-            output = model(model_input(x, dtype))
-            value = checked_cost(self.cost(output, y))
-        fitness = scored()  # (pairs, 2): F(θ + σε), F(θ − σε)
+        results = self._score(model, theta, x, y)
+        value = checked_cost(results[0]["theta_cost"])  # θ's own cost: the first slice measured it too
+        fitness = np.concatenate([np.asarray(result["fitness"]).reshape(-1, 2) for result in results])
         if self.shaping == "ranks":
             ranked = np.where(np.isfinite(fitness), fitness, -np.inf)  # a diverged copy is the least fit
             shaped = centred_ranks(ranked.ravel()).reshape(fitness.shape)
@@ -114,37 +110,34 @@ class EvolutionStrategies(GradientRule):
             shaped = fitness
         weights = shaped[:, 0] - shaped[:, 1]
         estimate, scratch = np.zeros(theta.size, dtype), np.empty(theta.size, dtype)  # in θ's dtype: no copies
-        for pair, weight in enumerate(weights):
-            np.multiply(member_noise(self.key, self.generation, pair, theta.size, dtype), weight, out=scratch)
+        for noise, weight in zip(generation_noise(self.key, self.generation, len(weights), theta.size, dtype), weights):
+            np.multiply(noise, weight, out=scratch)
             estimate += scratch
         estimate /= self.population * self.sigma
         self.optimizer.zero_grad()
         for p, piece in zip(model.parameters(), vector_pieces(model, -estimate)):  # ascend F = descend C
             p.grad = piece.astype(p.dtype)
         self.generation += 1
-        return {**batch_metrics(value, output.data, y), "fitness_mean": float(fitness.mean()),
+        metrics = {"loss": value}
+        if results[0]["theta_correct"] >= 0:
+            metrics["correct"] = int(results[0]["theta_correct"])
+        return {**metrics, "fitness_mean": float(fitness.mean()),
                 "fitness_max": float(fitness.max())}
 
-    def _score(self, model: Module, theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> Callable[[], np.ndarray]:
-        """Hand the population to the executor in slices; returns a function that waits for the
-        fitnesses, one row (F⁺, F⁻) per pair (in this process, they are computed at once)."""
+    def _score(self, model: Module, theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> list[dict]:
+        """The population's fitnesses, scored by the executor in slices (the first also measures θ)."""
         pairs = self.population // 2
         workers = getattr(self.executor, "workers", 1)
-        slices = np.array_split(np.arange(pairs), min(pairs, workers * self.tasks_per_worker))
+        slices = [part for part in np.array_split(np.arange(pairs), min(pairs, workers * self.tasks_per_worker))
+                  if len(part)]
         common = {"architecture": self._architecture, "theta": theta, "x": x, "y": np.asarray(y),
                   "cost": self.cost.name, "key": self.key, "generation": self.generation, "sigma": self.sigma,
-                  **{f"buffer.{name}": value for name, value in model.named_buffers()}}
-        payloads = [{**common, "first": int(part[0]), "count": len(part)} for part in slices if len(part)]
-
-        def rows(results: list[dict]) -> np.ndarray:
-            return np.concatenate([np.asarray(result["fitness"]).reshape(-1, 2) for result in results])
-
+                  "pairs": pairs, **{f"buffer.{name}": value for name, value in model.named_buffers()}}
+        payloads = [{**common, "first": int(part[0]), "count": len(part), "score_theta": index == 0}
+                    for index, part in enumerate(slices)]
         if self.executor is None:
-            fitness = rows([evaluate_members(payload) for payload in payloads])
-            return lambda: fitness
-        futures = [self.executor.submit(FITNESS_TASK, payload, f"{FITNESS_TASK} #{index}")
-                   for index, payload in enumerate(payloads)]
-        return lambda: rows(collect(futures))
+            return [evaluate_members(payload) for payload in payloads]
+        return self.executor.map(FITNESS_TASK, payloads)
 
     def state_dict(self) -> State:
         return {**super().state_dict(), "es.key": np.array(self.key, dtype=np.uint64),
@@ -177,19 +170,19 @@ def noise_table(size: int) -> np.ndarray:
     return table
 
 
-def member_noise(key: int, generation: int, pair: int, size: int, dtype) -> np.ndarray:
-    """εᵢ for pair ``pair`` of ``generation``: ``size`` consecutive entries of the shared noise table,
-    from an offset drawn from the seed (key, generation, pair).
+def generation_noise(key: int, generation: int, pairs: int, size: int, dtype) -> list[np.ndarray]:
+    """εᵢ for every pair i of ``generation``: ``size`` consecutive entries of the shared noise table each,
+    at offsets drawn from the seed (key, generation).
 
     Salimans et al.'s shared noise table: drawing n fresh normals for every member (0.8 ms for
     n = 79,510) costs as much as scoring it, and this process must draw them all again to form the
-    estimate; a slice costs 15 µs. Two members' slices overlap with probability about 2n/(table size):
-    1 % for the 79,510 parameters of [784, 100, 10], at most 1/4 for a large network (whose table
-    has 8n entries), a small correlation the paper accepts too.
+    estimate; a slice costs nothing. Two members' slices overlap with probability about 2n/(table
+    size): 1 % for the 79,510 parameters of [784, 100, 10], at most 1/4 for a large network (whose
+    table has 8n entries), a small correlation the paper accepts too.
     """
     table = noise_table(max(NOISE_TABLE_MIN, 1 << (8 * size - 1).bit_length()))
-    offset = int(np.random.default_rng([key, generation, pair]).integers(len(table) - size + 1))
-    return table[offset:offset + size].astype(dtype, copy=False)
+    offsets = np.random.default_rng([key, generation]).integers(len(table) - size + 1, size=pairs)
+    return [table[offset:offset + size].astype(dtype, copy=False) for offset in offsets]
 
 
 def centred_ranks(values: np.ndarray) -> np.ndarray:
@@ -219,13 +212,22 @@ def evaluate_members(payload: dict) -> dict:
     perturbed = np.empty_like(theta)  # θ ± σε, written in place for every member
     for p, piece in zip(model.parameters(), vector_pieces(model, perturbed)):
         p.data = piece  # views in θ's dtype: the model computes with whatever perturbed holds
-    fitness = np.empty((int(payload["count"]), 2), np.float64)
+    first, count = int(payload["first"]), int(payload["count"])
+    noise = generation_noise(int(payload["key"]), int(payload["generation"]), int(payload["pairs"]), theta.size,
+                             theta.dtype)[first:first + count]
+    fitness = np.empty((count, 2), np.float64)
+    measured = {"theta_cost": float("nan"), "theta_correct": -1}
     with blas_threads(1), no_grad():
-        for row, pair in enumerate(range(int(payload["first"]), int(payload["first"]) + int(payload["count"]))):
-            noise = member_noise(int(payload["key"]), int(payload["generation"]), pair, theta.size, theta.dtype)
+        if payload.get("score_theta"):  # θ itself: its cost (and correct labels) are the step's metrics
+            perturbed[...] = theta
+            output = model(x)
+            measured["theta_cost"] = float(cost(output, y).data)
+            if np.ndim(y) == 1:
+                measured["theta_correct"] = int(np.count_nonzero(output.data.argmax(axis=1) == y))
+        for row, epsilon in enumerate(noise):
             for column, sign in enumerate((1.0, -1.0)):
-                np.multiply(noise, sign * sigma, out=perturbed)
+                np.multiply(epsilon, sign * sigma, out=perturbed)
                 perturbed += theta
                 fitness[row, column] = -float(cost(model(x), y).data)
-    return {"fitness": fitness.ravel()}
+    return {"fitness": fitness.ravel(), **measured}
 
