@@ -22,7 +22,9 @@ count is split by the library it runs in:
     C library malloc, memset, libm
     other     the rest: C modules such as heapq and math, the random-number generator
 
-Needs valgrind (``apt-get install valgrind``; ``scripts/setup.sh dev`` installs it). It takes a few
+Needs valgrind (``apt-get install valgrind``; ``scripts/setup.sh dev`` installs it). Valgrind does
+not know AVX-512 instructions, so when ``OPENBLAS_CORETYPE`` asks for an AVX-512 kernel (SkylakeX,
+Cooperlake, SapphireRapids) the counted runs use OpenBLAS's Haswell (AVX2) kernels instead. It takes a few
 minutes: callgrind runs Python about 50 times slower.
 """
 
@@ -42,6 +44,10 @@ CONFIGS = {"a": [784, 30, 10], "b": [784, 100, 10]}
 IMPLEMENTATIONS = ("synaptica", "numpy floor")
 PARTS = ("Python", "NumPy", "BLAS", "C library", "other")
 ETA, BATCH, SEED = 3.0, 10, 0
+
+
+#: OpenBLAS kernels that use AVX-512, which valgrind cannot run
+AVX512_KERNELS = ("skylakex", "cooperlake", "sapphirerapids")
 
 
 def library_of(object_path: str) -> str:
@@ -78,6 +84,8 @@ def count_run(implementation: str, config: str, steps: int, data: str, workdir: 
     command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, __file__,
                "--worker", implementation, "--config", config, "--steps", str(steps), "--data", data]
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    if env.get("OPENBLAS_CORETYPE", "").lower() in AVX512_KERNELS:  # valgrind cannot run them (SIGILL)
+        env["OPENBLAS_CORETYPE"] = "Haswell"
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         raise SystemExit(f"step_instructions: the {implementation} worker failed under valgrind:\n{result.stderr[-3000:]}")
