@@ -25,7 +25,7 @@ from torch import nn
 
 from synaptica.data import load_dataset
 from synaptica.nn import Linear, ReLU, Sigmoid, Tanh
-from synaptica.train.blas import SMALL_BATCH, blas_threads, training_threads
+from synaptica.parallel.blas import SMALL_BATCH, blas_threads, training_threads
 
 #: torch's own default thread count, read before anything changes it
 TORCH_DEFAULT_THREADS = torch.get_num_threads()
@@ -53,7 +53,7 @@ def blas_threads_now() -> int | None:
 
 
 def torch_training_threads(batch_size: int, forced: int | None) -> int:
-    """PyTorch's thread count under the same policy fit uses (synaptica.train.blas.training_threads:
+    """PyTorch's thread count under the same policy fit uses (synaptica.parallel.blas.training_threads:
     one thread for small batches or few cores), else PyTorch's own default."""
     if forced is not None:
         return forced

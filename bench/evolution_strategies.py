@@ -43,7 +43,7 @@ from synaptica.nn import mlp  # noqa: E402
 from synaptica.optim import Adam  # noqa: E402
 from synaptica.parallel import make_executor  # noqa: E402
 from synaptica.rules import EvolutionStrategies  # noqa: E402
-from synaptica.train.blas import blas_threads, training_threads  # noqa: E402
+from synaptica.parallel.blas import blas_threads, training_threads  # noqa: E402
 
 ROWS = [("in-process", None, 1), ("serial", "serial", 1), ("process 1", "process", 1), ("process 2", "process", 2),
         ("ray 2", "ray", 2)]

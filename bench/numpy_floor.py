@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from synaptica.ops.linalg import times_transposed
-from synaptica.train.blas import blas_threads
+from synaptica.parallel.blas import blas_threads
 from synaptica.data.loaders import gather_block
 
 

@@ -106,7 +106,7 @@ def torch_member(spec: dict, seed: int, splits, epochs: int):
     import torch
     from torch import nn
 
-    torch.set_num_threads(1)  # as NumPy's BLAS under fit's policy at batch 10 (synaptica.train.blas)
+    torch.set_num_threads(1)  # as NumPy's BLAS under fit's policy at batch 10 (synaptica.parallel.blas)
     torch.manual_seed(seed)
     start = build(spec, seed)  # the same initial weights
     layers = []

@@ -37,7 +37,7 @@ from synaptica.nn import mlp
 from synaptica.optim.hessian import hessian
 from synaptica.rules import DampedNewton
 from synaptica.train import evaluate
-from synaptica.train.blas import blas_threads
+from synaptica.parallel.blas import blas_threads
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from xor import build_network  # noqa: E402  (seed 000's network and weights)

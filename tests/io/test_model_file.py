@@ -12,7 +12,7 @@ from synaptica import FormatError, ShapeError, UnsafeFileError
 from synaptica.io import load_model, load_tensors, save_model, save_tensors
 from synaptica.nn import mlp
 from synaptica.train import predict
-from synaptica.train.blas import blas_threads
+from synaptica.parallel.blas import blas_threads
 from tests.conftest import REPO, run_python
 
 

@@ -7,7 +7,7 @@ from synaptica.errors import ShapeError
 from synaptica.nn import Module, cnn, mlp
 from synaptica.tensor import is_recording
 from synaptica.train import evaluate, predict
-from synaptica.train.blas import blas_threads, inference_workers, usable_cores
+from synaptica.parallel.blas import blas_threads, inference_workers, usable_cores
 
 
 @pytest.mark.parametrize("model", [mlp([784, 64, 10], "relu", init="he", rng=1), cnn((1, 28, 28), 10, rng=2)],

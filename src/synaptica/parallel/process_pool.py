@@ -215,7 +215,7 @@ def _send(connection: Connection, message) -> None:
 def serve(connection: Connection) -> None:
     """A worker's loop: say it is ready, then read a task, run it with one BLAS thread, send the result;
     it ends when the executor closes its end of the pipe."""
-    from synaptica.train.blas import blas_threads
+    from synaptica.parallel.blas import blas_threads
 
     with blas_threads(1):
         try:

@@ -106,7 +106,7 @@ class RayExecutor:
 
 def ray_task(task: str, data: bytes) -> bytes:
     """What a Ray worker runs: the task with one BLAS thread; a failure travels back as data."""
-    from synaptica.train.blas import blas_threads
+    from synaptica.parallel.blas import blas_threads
 
     try:
         with blas_threads(1):

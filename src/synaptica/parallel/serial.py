@@ -5,14 +5,16 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Sequence
 
+from synaptica.parallel.blas import blas_threads
 from synaptica.parallel.tasks import decode, encode, resolve
 
 
 class SerialExecutor:
     """Runs each task when it is submitted, in this process: no start-up, no copies to other processes.
 
-    The payload still makes the round trip through its byte encoding, so a task sees exactly what it
-    would see in a worker (arrays as fresh copies, tuples as lists) and gives the same numbers. An
+    The payload still makes the round trip through its byte encoding, and the task computes with one
+    BLAS thread, so it sees exactly what it would see in a worker (arrays as fresh copies, tuples as
+    lists) and gives the same bits (a product split over two BLAS threads can round differently). An
     exception inside a task is raised again by the future as it is.
     """
 
@@ -26,7 +28,8 @@ class SerialExecutor:
     def submit(self, task: str, payload: dict, label: str | None = None) -> Future:
         future: Future = Future()
         try:
-            future.set_result(decode(encode(resolve(task)(decode(encode(payload))))))
+            with blas_threads(1):
+                future.set_result(decode(encode(resolve(task)(decode(encode(payload))))))
         except Exception as error:  # handed back through the future, as the process executor does
             error.add_note(f"(raised by {label or task})")
             future.set_exception(error)

@@ -11,7 +11,7 @@ from synaptica.checks import positive_int
 from synaptica.losses import Cost
 from synaptica.nn.module import Module, input_tensor
 from synaptica.tensor import Tensor, no_grad
-from synaptica.train.blas import blas_threads, inference_workers
+from synaptica.parallel.blas import blas_threads, inference_workers
 
 
 def predict(model: Module, x: np.ndarray, batch_size: int = 1000, workers: int | str = "auto") -> np.ndarray:
@@ -23,7 +23,7 @@ def predict(model: Module, x: np.ndarray, batch_size: int = 1000, workers: int |
     Args:
         batch_size: examples per forward pass.
         workers: how many batches run at once, each in a thread of its own: 'auto' (one per usable
-            core, see :func:`synaptica.train.blas.inference_workers`) or a number (1: one batch after
+            core, see :func:`synaptica.parallel.blas.inference_workers`) or a number (1: one batch after
             another). NumPy releases the GIL inside its loops and BLAS, so the threads run in
             parallel. BLAS runs one thread per batch whatever the number of workers (a BLAS thread
             count can change a product's summation order), so every batch is computed exactly as

@@ -26,7 +26,7 @@ from synaptica.losses import Cost
 from synaptica.nn.module import Module
 from synaptica.random import SeedLike, as_generator, stream
 from synaptica.rules.base import LearningRule
-from synaptica.train.blas import blas_threads, training_threads
+from synaptica.parallel.blas import blas_threads, training_threads
 from synaptica.train.callbacks import EarlyStopping, StopTraining
 from synaptica.train.evaluators import Classification
 from synaptica.train.faults import locate_non_finite
@@ -64,7 +64,7 @@ def fit(model: Module, rule: LearningRule, data, *, epochs: int, batch_size: int
             the other callbacks, so the weights it keeps are those the evaluators just measured.
         verbose: print one line per epoch (:class:`~synaptica.train.progress.EpochReport`) to ``out``.
         progress: a progress bar per epoch (default: when ``out`` is a terminal and tqdm is installed).
-        blas: BLAS threads during training: 'auto' (see :mod:`synaptica.train.blas`), an int, or None.
+        blas: BLAS threads during training: 'auto' (see :mod:`synaptica.parallel.blas`), an int, or None.
 
     Raises:
         NonFiniteError: a step's cost was NaN or infinite; names the epoch, the batch and the first

@@ -5,7 +5,7 @@ from threadpoolctl import threadpool_info
 
 from synaptica import Backprop, LogLikelihoodCost, SGD, fit
 from synaptica.nn import mlp
-from synaptica.train.blas import FEW_CORES, SMALL_BATCH, training_threads, usable_cores
+from synaptica.parallel.blas import FEW_CORES, SMALL_BATCH, training_threads, usable_cores
 
 
 def _blas_threads() -> int:
