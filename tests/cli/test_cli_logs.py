@@ -22,8 +22,10 @@ def test_every_run_gets_a_directory_under_runs_with_its_epoch_logs(tmp_path, sub
     assert result.returncode == 0, result.stderr
     (run,) = (tmp_path / "runs").iterdir()
     assert re.fullmatch(r"\d{8}-\d{6}-seed4", run.name)
-    assert sorted(p.name for p in run.iterdir()) == ["history.csv", "history.jsonl"]  # no pictures unless asked
-    assert f"Logs in runs/{run.name}: history.csv, history.jsonl" in result.stdout
+    # no pictures unless asked; the run's checkpoints (the newest 3)
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoints", "history.csv", "history.jsonl"]
+    assert len(list((run / "checkpoints").iterdir())) == 2
+    assert f"Logs in runs/{run.name}: checkpoints, history.csv, history.jsonl" in result.stdout
     rows = read_log(run / "history.csv")
     assert rows == read_log(run / "history.jsonl") and [r["epoch"] for r in rows] == [0, 1]
     assert all(r["learning_rate"] == 0.1 for r in rows)
@@ -38,8 +40,8 @@ def test_plot_draws_the_curves_and_the_speed_of_learning(tmp_path, subset_dir):
                          "--hidden", "20,20", "--log-dir", str(logs), "--plot", "--quiet"])
     assert result.returncode == 0, result.stderr
     (run,) = logs.iterdir()
-    assert sorted(p.name for p in run.iterdir()) == ["curves.png", "gradient_norms.csv", "gradient_norms.png",
-                                                     "history.csv", "history.jsonl"]
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoints", "curves.png", "gradient_norms.csv",
+                                                     "gradient_norms.png", "history.csv", "history.jsonl"]
     assert_png_not_blank(run / "curves.png")
     assert_png_not_blank(run / "gradient_norms.png")
     header, *rows = (run / "gradient_norms.csv").read_text().splitlines()

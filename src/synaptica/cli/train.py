@@ -16,6 +16,7 @@ from contextlib import ExitStack
 import numpy as np
 
 from synaptica.cli.arguments import add_data_argument, positive_ints
+from synaptica.cli.resume import adopt_settings, run_directory, saved_settings
 from synaptica.data import load_dataset
 from synaptica.errors import DataError
 from synaptica.io import save_model
@@ -27,6 +28,8 @@ from synaptica.parallel import EXECUTORS, make_executor
 from synaptica.recipes import CNN_DEFAULTS, DEFAULTS, ES_DEFAULTS, MODELS, recipe
 from synaptica.rules import RULES, make_rule
 from synaptica.train import Classification, evaluate, fit
+from synaptica.train.checkpoints import Checkpoint
+from synaptica.train.interrupt import EXIT_STATUS, TrainingInterrupted, stop_on_signals
 from synaptica.train.progress import StepReport
 from synaptica.train.run_logs import SPEED_BATCH, RunLogs
 
@@ -123,6 +126,17 @@ def add_train_command(commands) -> None:
     train.add_argument("--plot", action="store_true",
                        help="also draw curves.png (cost and accuracy per epoch) and gradient_norms.png (each "
                             "layer's speed of learning ‖∂C/∂b‖) into the run directory; needs matplotlib")
+    train.add_argument("--checkpoint", metavar="DIR", default=None,
+                       help="save the whole run (weights, optimizer and rule state, random generators, "
+                            "history) here after every epoch, atomically (default: the run directory's "
+                            "checkpoints/); Ctrl-C or SIGTERM stops at the next step and saves too")
+    train.add_argument("--checkpoint-every", type=float, default=None, metavar="MINUTES",
+                       help="also save between two steps every MINUTES (long epochs)")
+    train.add_argument("--keep", type=int, default=3, metavar="K", help="keep the newest K checkpoints")
+    train.add_argument("--resume", metavar="PATH", default=None,
+                       help="continue a stopped run from its checkpoint (a file, a checkpoint directory or a "
+                            "run directory: the newest checkpoint), with the settings it started with; "
+                            "--epochs, --out and the other output options may change")
     train.add_argument("--quiet", action="store_true", help="print only the final result")
 
 
@@ -204,6 +218,7 @@ def train_command(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace, stack: ExitStack) -> int:
+    resume = adopt_settings(args, _defaults()) if args.resume else None
     _recipe_defaults(args)
     if args.epochs < 1 or args.batch_size < 1 or args.eta <= 0 or args.lmbda < 0:
         raise ValueError("--epochs and --batch-size must be >= 1, --eta > 0 and --lmbda >= 0")
@@ -218,15 +233,20 @@ def _train(args: argparse.Namespace, stack: ExitStack) -> int:
         print(f"{args.data}: {len(train.x)} training, {len(held_out.x)} validation, {len(test.x)} test examples")
         print(f"{model!r}\nrule {args.rule}, {type(optimizer).__name__}, cost {args.cost}, η = {args.eta}, λ = {args.lmbda}, "
               f"batch {args.batch_size}, {args.epochs} epochs, seed {args.seed}")
-    run_logs = RunLogs.in_new_directory(args.log_dir, args.seed, getattr(rule, "optimizer", None), plot=args.plot,
-                                        cost=cost, speed_batch=(train.x[:SPEED_BATCH], train.y[:SPEED_BATCH]),
-                                        model=model)
+    run_logs = _run_logs(args, resume, rule, cost, train, model)
+    checkpoint = Checkpoint(args.checkpoint or run_logs.directory / "checkpoints", keep=args.keep,
+                            every_minutes=args.checkpoint_every, stop=stack.enter_context(stop_on_signals()),
+                            metadata=saved_settings(args))
     started = time.perf_counter()
-    history = fit(model, rule, (train.x, train.y), epochs=args.epochs, batch_size=args.batch_size, rng=rng,
-                  validation=(held_out.x, held_out.y), patience=args.patience,
-                  restore_best=not args.last and validation is not None, verbose=not args.quiet,
-                  callbacks=[*run_logs.callbacks, *_schedule(args, getattr(rule, "optimizer", None)),
-                             *_step_report(args, held_out, cost)], augment=_augment(args, train))
+    try:
+        history = fit(model, rule, (train.x, train.y), epochs=args.epochs, batch_size=args.batch_size, rng=rng,
+                      validation=(held_out.x, held_out.y), patience=args.patience,
+                      restore_best=not args.last and validation is not None, verbose=not args.quiet,
+                      callbacks=[*run_logs.callbacks, *_schedule(args, getattr(rule, "optimizer", None)),
+                                 *_step_report(args, held_out, cost), checkpoint],
+                      augment=_augment(args, train), resume=resume)
+    except TrainingInterrupted as stopped:
+        return _stopped(args, stopped, model, cost)
     result = evaluate(model, test.x, test.y, cost)
     print(f"Test accuracy: {result.accuracy:.4f} ({result.correct} / {result.total}), cost {result.cost:.4f}, "
           f"trained in {time.perf_counter() - started:.1f} s")
@@ -242,3 +262,31 @@ def _train(args: argparse.Namespace, stack: ExitStack) -> int:
     return 0
 
 
+
+
+def _defaults() -> argparse.Namespace:
+    """The options' defaults, to tell which ones a resumed run was given."""
+    from synaptica.cli import build_parser
+
+    return build_parser().parse_args(["train"])
+
+
+def _run_logs(args: argparse.Namespace, resume, rule, cost, train, model) -> RunLogs:
+    """The run's logs: in a new directory under --log-dir, or, resuming a run of this command, in its own."""
+    options = dict(plot=args.plot, cost=cost, speed_batch=(train.x[:SPEED_BATCH], train.y[:SPEED_BATCH]),
+                   model=model)
+    directory = run_directory(resume) if resume is not None else None
+    if directory is not None:
+        return RunLogs(directory, getattr(rule, "optimizer", None), resumed=True, **options)
+    return RunLogs.in_new_directory(args.log_dir, args.seed, getattr(rule, "optimizer", None), **options)
+
+
+def _stopped(args: argparse.Namespace, stopped: TrainingInterrupted, model, cost) -> int:
+    """A signal stopped training at a step boundary: save --out too, say how to continue, exit 128 + signal."""
+    if args.out:
+        save_model(args.out, model, {"synaptica.cost": cost.name, "synaptica.dataset": str(args.data),
+                                     "synaptica.stopped": f"epoch {stopped.epoch}, step {stopped.step}"})
+        print(f"Saved {args.out} (the weights when training stopped)")
+    print(f"Stopped by {stopped.signal_name} at epoch {stopped.epoch}, step {stopped.step}; the run is saved in "
+          f"{stopped.path}.\nResume with: synaptica train --resume {stopped.path.parent}", flush=True)
+    return EXIT_STATUS.get(stopped.signal_name, 1)

@@ -13,6 +13,10 @@ tells the BLAS thread policy how large the products are.
 :class:`ArraySource` is the source for data held in arrays: labelled ``(x, y)`` pairs or inputs
 ``x`` alone (an autoencoder's data), shuffled every epoch, gathered in blocks and optionally
 distorted as they are drawn. Padded sequences and rollouts are sources of their own.
+
+A source that can stop between two steps and go on exactly (for checkpoints) also has
+``state_dict()`` and ``load_state_dict(state)``: where the epoch under way stands. A source
+without them is checkpointed at the end of an epoch only.
 """
 
 from __future__ import annotations
@@ -66,6 +70,8 @@ class ArraySource:
         self.batch_size = int(batch_size)
         self.augment = augment
         self.shuffle = shuffle
+        self._position: tuple | None = None  # (order, next start, block, targets) while an epoch is under way
+        self._resumed: tuple | None = None
 
     @property
     def examples(self) -> int:
@@ -77,16 +83,36 @@ class ArraySource:
 
     def batches(self, model, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, ...]]:
         n, size = len(self.x), self.batch_size
-        order = rng.permutation(n) if self.shuffle else np.arange(n)
         block = gather_block(size)
-        for start in range(0, n, size):
+        resumed, self._resumed = self._resumed, None
+        if resumed is None:
+            order, begin, x_block, y_block = rng.permutation(n) if self.shuffle else np.arange(n), 0, None, None
+        else:  # the rest of an epoch a checkpoint interrupted (see state_dict)
+            order, begin, x_block, y_block = resumed
+        for start in range(begin, n, size):
             at = start % block
             if at == 0:  # gather (and distort) the next block of whole mini-batches in one call
                 rows = order[start:start + block]
                 x_block = self._distorted(self.x[rows], rng)
                 y_block = None if self.y is None else self.y[rows]
+            self._position = (order, start + size, x_block, y_block)
             x_batch = x_block[at:at + size]
             yield (x_batch,) if y_block is None else (x_batch, y_block[at:at + size])
+        self._position = None
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Where the epoch under way stands, for a checkpoint between two steps: the epoch's order,
+        the next batch's start and the gathered (distorted) block it comes from; empty between epochs.
+        A source given this by :meth:`load_state_dict` yields the rest of that epoch, drawing nothing."""
+        if self._position is None or self._position[1] >= len(self.x):
+            return {}
+        order, start, x_block, y_block = self._position
+        state = {"order": order, "next": np.array(start), "x_block": x_block}
+        return state if y_block is None else {**state, "y_block": y_block}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self._resumed = None if not state else (np.asarray(state["order"]), int(state["next"]),
+                                                np.asarray(state["x_block"]), state.get("y_block"))
 
     def _distorted(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if self.augment is None:

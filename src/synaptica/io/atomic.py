@@ -26,11 +26,12 @@ the block ends, flushes and fsyncs, so every line written is on the disk before 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from contextlib import contextmanager
 from typing import IO, Callable, Iterator
 
-__all__ = ["atomic_write", "appending"]
+__all__ = ["atomic_write", "appending", "remove_temporaries"]
 
 
 @contextmanager
@@ -105,3 +106,22 @@ def _fsync_directory(directory: str) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def remove_temporaries(directory: str | os.PathLike[str], target: str | None = None) -> list[str]:
+    """Remove the temporary files that :func:`atomic_write` left in ``directory`` when a kill stopped it
+    before its rename (only those of ``target``'s name, when given); returns their names.
+
+    Call it when a run starts, before it writes: a write under way in another process would lose its
+    temporary file too."""
+    pattern = re.compile(r"^\.(.+)\.[0-9a-f]{12}\.tmp$")
+    removed = []
+    for entry in os.scandir(directory):
+        match = pattern.match(entry.name)
+        if match and entry.is_file(follow_symlinks=False) and (target is None or match[1] == target):
+            try:
+                os.unlink(entry.path)
+                removed.append(entry.name)
+            except FileNotFoundError:
+                pass
+    return removed

@@ -95,6 +95,14 @@ class Module:
         for name, child in self.named_children():
             yield from child._buffer_slots(prefix + name + ".")
 
+    def named_generators(self, prefix: str = "") -> Iterator[tuple[str, np.random.Generator]]:
+        """Every random Generator a module holds (a dropout layer's masks), with its dotted path: what
+        a checkpoint must save so that a resumed run draws the same numbers."""
+        for name, generator in self._attributes_of_type(np.random.Generator):
+            yield prefix + name, generator
+        for name, child in self.named_children():
+            yield from child.named_generators(prefix + name + ".")
+
     def modules(self) -> Iterator[Module]:
         yield self
         for _, child in self.named_children():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import signal
 import struct
 import threading
 from collections import deque
@@ -214,8 +215,13 @@ def _send(connection: Connection, message) -> None:
 
 def serve(connection: Connection) -> None:
     """A worker's loop: say it is ready, then read a task, run it with one BLAS thread, send the result;
-    it ends when the executor closes its end of the pipe."""
+    it ends when the executor closes its end of the pipe.
+
+    A worker ignores SIGINT: Ctrl-C in a terminal reaches the whole process group, and it is the
+    caller's to decide (finish the step, save a checkpoint, then close the executor)."""
     from synaptica.parallel.blas import blas_threads
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     with blas_threads(1):
         try:

@@ -21,6 +21,8 @@ import numbers
 import sys
 from typing import Callable
 
+import numpy as np
+
 from synaptica.nn.module import Module
 from synaptica.optim.base import Optimizer
 from synaptica.train.history import History
@@ -82,6 +84,12 @@ class EpochSchedule:
 
     def __call__(self, epoch: int, history: History, model: Module) -> None:
         self._set(epoch + 1)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"learning_rates": np.array(self.learning_rates, dtype=np.float64)}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.learning_rates = [float(rate) for rate in state["learning_rates"]]
 
     def __repr__(self) -> str:
         return f"EpochSchedule({self.schedule!r})"
@@ -150,6 +158,14 @@ class HalveOnPlateau:
                                f"after {len(self.halvings)} reductions without validation gains "
                                f"(best accuracy {self.best:.4f})")
 
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"best": np.array(self.best), "waited": np.array(self.waited),
+                "halvings": np.array(self.halvings, dtype=np.float64).reshape(-1, 2)}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.best, self.waited = float(state["best"]), int(state["waited"])
+        self.halvings = [(int(epoch), float(rate)) for epoch, rate in state["halvings"]]
+
     def __repr__(self) -> str:
         return (f"HalveOnPlateau(patience={self.patience}, factor={self.factor:g}, "
                 f"stop_fraction={self.stop_fraction:g})")
@@ -208,6 +224,19 @@ class EarlyStopping:
         if self.patience is not None and self.waited >= self.patience:
             raise StopTraining(f"no better {self.monitor.replace('_', ' ')} for {self.patience} epochs "
                                f"(best {self.best:.4f})")
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The best value, its epoch (-1: none yet), the epochs waited and the best weights, for checkpoints."""
+        state = {"best": np.array(self.best), "waited": np.array(self.waited),
+                 "best_epoch": np.array(-1 if self.best_epoch is None else self.best_epoch)}
+        state.update({f"weights/{name}": array for name, array in (self.best_state or {}).items()})
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.best, self.waited = float(state["best"]), int(state["waited"])
+        self.best_epoch = None if int(state["best_epoch"]) < 0 else int(state["best_epoch"])
+        weights = {key[len("weights/"):]: np.array(value) for key, value in state.items() if key.startswith("weights/")}
+        self.best_state = weights or None
 
     def end(self, history: History, model: Module) -> None:
         """Training is over: put the best epoch's weights back (with ``restore_best``)."""

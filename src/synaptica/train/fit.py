@@ -8,6 +8,10 @@
         callbacks run (epoch line, schedules, logs, early stopping); one may raise StopTraining
     rule.unbind(model); callbacks' end() (early stopping puts the best weights back)
 
+A run saved by a :class:`~synaptica.train.checkpoints.Checkpoint` callback continues with
+``fit(..., resume=path)`` exactly where it stopped; the loop's counters live in a
+:class:`~synaptica.train.run.Run` for that reason.
+
 The loop knows nothing of gradients, labels or accuracy: backprop, feedback alignment, evolution
 strategies and autoencoders all run here. Variety lives in batch sources
 (:mod:`synaptica.data.loaders`), rules (:mod:`synaptica.rules`), evaluators
@@ -24,14 +28,17 @@ from synaptica.data.loaders import Augmentation, as_source
 from synaptica.errors import NonFiniteError
 from synaptica.losses import Cost
 from synaptica.nn.module import Module
+from synaptica.parallel.blas import blas_threads, training_threads
 from synaptica.random import SeedLike, as_generator, stream
 from synaptica.rules.base import LearningRule
 from synaptica.parallel.blas import blas_threads, training_threads
 from synaptica.train.callbacks import EarlyStopping, StopTraining
+from synaptica.train.checkpoints import latest_checkpoint, restore_checkpoint
 from synaptica.train.evaluators import Classification
 from synaptica.train.faults import locate_non_finite
 from synaptica.train.history import History
 from synaptica.train.progress import EpochReport, progress_bar
+from synaptica.train.run import Run
 
 Callback = Callable[[int, History, Module], None]
 Evaluator = Callable[[Module], dict]
@@ -41,7 +48,7 @@ def fit(model: Module, rule: LearningRule, data, *, epochs: int, batch_size: int
         rng: SeedLike = None, evaluators: Sequence[Evaluator] = (), callbacks: Sequence[Callback] = (),
         validation=None, cost: Cost | None = None, patience: int | None = None, restore_best: bool = False,
         augment: Augmentation | None = None, verbose: bool = True, progress: bool | None = None,
-        blas: int | str | None = "auto", out=None) -> History:
+        blas: int | str | None = "auto", out=None, resume=None) -> History:
     """Train ``model`` with ``rule`` on ``data``; return the :class:`History`.
 
     Args:
@@ -53,8 +60,9 @@ def fit(model: Module, rule: LearningRule, data, *, epochs: int, batch_size: int
             of its own derived from it (:func:`synaptica.random.stream`).
         evaluators: called as ``evaluator(model) -> {name: value}`` after every epoch.
         callbacks: called as ``callback(epoch, history, model)`` after each epoch (and, where they
-            have them, ``after_step(epoch, index, metrics, model)`` after every step and ``end(history,
-            model)`` when training ends); one raising :class:`StopTraining` ends training after the
+            have them, ``start(run)`` before the first step with the :class:`~synaptica.train.run.Run`,
+            ``after_step(epoch, index, metrics, model)`` after every step and ``end(history, model)``
+            when training ends); one raising :class:`StopTraining` ends training after the
             epoch, its message in ``history.stop_reason``.
         validation, cost: shorthand for ``evaluators=[Classification(*validation, cost)]``, the cost
             defaulting to the rule's own (Nielsen's ``evaluation_data``).
@@ -65,6 +73,9 @@ def fit(model: Module, rule: LearningRule, data, *, epochs: int, batch_size: int
         verbose: print one line per epoch (:class:`~synaptica.train.progress.EpochReport`) to ``out``.
         progress: a progress bar per epoch (default: when ``out`` is a terminal and tqdm is installed).
         blas: BLAS threads during training: 'auto' (see :mod:`synaptica.parallel.blas`), an int, or None.
+        resume: a checkpoint file, or a directory of them (the newest is taken), written by a
+            :class:`~synaptica.train.checkpoints.Checkpoint` of a run with the same model, rule and
+            callbacks: training continues from there, exactly as if it had never stopped.
 
     Raises:
         NonFiniteError: a step's cost was NaN or infinite; names the epoch, the batch and the first
@@ -78,32 +89,34 @@ def fit(model: Module, rule: LearningRule, data, *, epochs: int, batch_size: int
     callbacks = [*([EpochReport(evaluators, out)] if verbose else []),
                  *_early_stopping(evaluators, patience, restore_best, verbose, out), *callbacks]
     step_hooks = [callback.after_step for callback in callbacks if hasattr(callback, "after_step")]
-    generator = as_generator(rng)
-    history = History()
-    rule.bind(model, stream(generator, "rule"))
-    model.train()
+    run = Run(model, rule, as_generator(rng), callbacks, source)
+    rule.bind(model, stream(run.generator, "rule"))
     try:
+        if resume is not None:
+            restore_checkpoint(latest_checkpoint(resume), run)
+        for callback in callbacks:
+            getattr(callback, "start", lambda run: None)(run)
+        model.train()
         with blas_threads(training_threads(getattr(source, "batch_size", 1), blas)):
-            for epoch in range(epochs):
-                started = time.perf_counter()
-                batches = progress_bar(source.batches(model, generator), f"Epoch {epoch}", progress, out,
-                                       getattr(source, "steps", None))
-                steps = []
-                for index, batch in enumerate(batches):
-                    steps.append(_step(rule, model, batch, epoch, index))
+            while run.epoch < epochs and not run.history.stopped_early:
+                started = time.perf_counter() - run.seconds_before
+                batches = progress_bar(source.batches(model, run.generator), f"Epoch {run.epoch}", progress, out,
+                                       getattr(source, "steps", None), done=run.step)
+                for index, batch in enumerate(batches, start=run.step):  # resumed mid-epoch: from its step
+                    run.took_step(index, _step(rule, model, batch, run.epoch, index))
                     for hook in step_hooks:
-                        hook(epoch, index, steps[-1], model)
+                        hook(run.epoch, index, run.steps[-1], model)
                 evaluated = {name: value for evaluator in evaluators for name, value in evaluator(model).items()}
                 model.train()
-                history.end_epoch(epoch, steps, getattr(source, "examples", None), evaluated,
-                                  time.perf_counter() - started)
-                if _after_epoch(callbacks, epoch, history, model):
-                    break
+                run.history.end_epoch(run.epoch, run.steps, getattr(source, "examples", None), evaluated,
+                                      time.perf_counter() - started)
+                run.end_epoch()
+                _after_epoch(callbacks, run.epoch - 1, run.history, model)
     finally:
         getattr(rule, "unbind", lambda model: None)(model)  # optional for a rule with no state to undo
     for callback in callbacks:
-        getattr(callback, "end", lambda history, model: None)(history, model)
-    return history
+        getattr(callback, "end", lambda history, model: None)(run.history, model)
+    return run.history
 
 
 def _step(rule: LearningRule, model: Module, batch, epoch: int, index: int) -> dict:
@@ -113,17 +126,14 @@ def _step(rule: LearningRule, model: Module, batch, epoch: int, index: int) -> d
         raise NonFiniteError(locate_non_finite(model, batch, epoch, index, str(error))) from None
 
 
-def _after_epoch(callbacks: list, epoch: int, history: History, model: Module) -> bool:
-    """Run every callback on the finished epoch; True (and the reasons in ``history``) when one stops."""
-    reasons = []
+def _after_epoch(callbacks: list, epoch: int, history: History, model: Module) -> None:
+    """Run every callback on the finished epoch. A stop is in ``history`` at once, so the callbacks
+    after the one that stopped (a checkpoint) see it."""
     for callback in callbacks:
         try:
             callback(epoch, history, model)
         except StopTraining as stop:
-            reasons.append(str(stop) or type(callback).__name__)
-    if reasons:
-        history.stopped_early, history.stop_reason = True, "; ".join(reasons)
-    return bool(reasons)
+            history.stop(str(stop) or type(callback).__name__)
 
 
 def _validation(validation, cost: Cost | None) -> list:

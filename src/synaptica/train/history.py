@@ -60,6 +60,11 @@ class History:
     def best_validation_accuracy(self) -> float:
         return max(self.validation_accuracy, default=float("nan"))
 
+    def stop(self, reason: str) -> None:
+        """Training stops after this epoch, for ``reason`` (joined to any earlier one by "; ")."""
+        self.stop_reason = reason if not self.stopped_early else f"{self.stop_reason}; {reason}"
+        self.stopped_early = True
+
     def end_epoch(self, epoch: int, steps: list[dict], examples: int | None, evaluated: dict[str, float],
                   seconds: float) -> None:
         """Record a finished epoch: the steps' metrics, what the evaluators measured, and its wall time."""

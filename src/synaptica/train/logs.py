@@ -69,16 +69,30 @@ def epoch_row(history: History, index: int = -1, optimizer: Optimizer | None = N
 
 
 class _EpochLog:
-    """What both writers share: the path, the optimizer, and append-then-close after each epoch."""
+    """What both writers share: the path, the optimizer, and append-then-close after each epoch.
 
-    def __init__(self, path: str | os.PathLike[str], optimizer: Optimizer | None = None):
+    With ``resumed`` the rows already in the file are kept (a run continued from a checkpoint logs
+    into the file of its first part): when the run starts, the file is written again with the rows
+    of the epochs the checkpoint had done, and the new epochs are appended after them.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], optimizer: Optimizer | None = None, resumed: bool = False):
         self.path = Path(path)
         self.optimizer = optimizer
         if not self.path.parent.is_dir():
             raise FileNotFoundError(f"{type(self).__name__}: the directory {str(self.path.parent)!r} of the "
                                     f"log file {str(self.path)!r} does not exist")
-        with atomic_write(self.path, "w", encoding="utf-8"):
-            pass  # an empty file: a bad path fails before training
+        self.kept_rows: list[dict] = read_log(self.path) if resumed and self.path.is_file() else []
+        if not resumed:
+            with atomic_write(self.path, "w", encoding="utf-8"):
+                pass  # an empty file: a bad path fails before training
+
+    def start(self, run) -> None:
+        """Write the file again with the kept rows of the epochs the run has done (none for a new run)."""
+        self.kept_rows = self.kept_rows[:len(run.history.epochs)]
+        with atomic_write(self.path, "w", encoding="utf-8", newline="") as f:
+            for row in self.kept_rows:
+                self._append(f, row, run.history)
 
     def __call__(self, epoch: int, history: History, model: Module) -> None:
         row = epoch_row(history, -1, self.optimizer)

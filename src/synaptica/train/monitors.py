@@ -121,6 +121,18 @@ class LayerSpeedMonitor:
     def __call__(self, epoch: int, history: History, model: Module) -> None:
         self.record(model, epoch + 1)
 
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The measurements so far, for checkpoints: ``epochs`` and one ``norms/<layer>`` series per layer."""
+        return {"epochs": np.array(self.epochs, dtype=np.int64),
+                **{f"norms/{name}": np.array(values, dtype=np.float64) for name, values in self.norms.items()}}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.epochs = [int(e) for e in state["epochs"]]
+        saved = {key[len("norms/"):]: [float(v) for v in values] for key, values in state.items()
+                 if key.startswith("norms/")}
+        order = [name for name in self.norms if name in saved] + [name for name in saved if name not in self.norms]
+        self.norms = {name: saved[name] for name in order}  # forward order, not the file's sorted one
+
     def rows(self) -> list[dict]:
         """One dict per measurement: ``{"epochs": e, "hidden layer 1": ..., ...}`` (for CSV logs)."""
         return [{"epochs": e, **{name: values[i] for name, values in self.norms.items()}}

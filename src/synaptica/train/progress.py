@@ -13,8 +13,9 @@ T = TypeVar("T")
 
 
 def progress_bar(items: Iterable[T], description: str, enabled: bool | None, out,
-                 total: int | None = None) -> Iterable[T]:
-    """Wrap ``items`` in a progress bar; ``enabled=None`` means: only on a terminal."""
+                 total: int | None = None, done: int = 0) -> Iterable[T]:
+    """Wrap ``items`` in a progress bar; ``enabled=None`` means: only on a terminal. ``done``: items
+    already processed before (a run resumed in the middle of an epoch)."""
     if enabled is None:
         enabled = hasattr(out, "isatty") and out.isatty()
     if not enabled:
@@ -23,7 +24,8 @@ def progress_bar(items: Iterable[T], description: str, enabled: bool | None, out
         from tqdm import tqdm
     except ImportError:  # optional extra 'progress'
         return items
-    return tqdm(items, desc=description, leave=False, unit="batch", file=out, mininterval=0.5, total=total)
+    return tqdm(items, desc=description, leave=False, unit="batch", file=out, mininterval=0.5, total=total,
+                initial=done)
 
 
 class EpochReport:

@@ -57,16 +57,18 @@ class RunLogs:
             checks at once that matplotlib is installed, so a missing extra fails before training.
         cost, speed_batch, model: with ``plot``, the cost and the fixed batch ``(x, y)`` of the
             speed measurement, and the model to measure at initialisation.
+        resumed: the directory holds the logs of a run being continued from a checkpoint: keep them.
     """
 
     def __init__(self, directory: str | os.PathLike[str], optimizer: Optimizer | None = None, *,
                  plot: bool = False, cost: Cost | None = None,
-                 speed_batch: tuple[np.ndarray, np.ndarray] | None = None, model: Module | None = None):
+                 speed_batch: tuple[np.ndarray, np.ndarray] | None = None, model: Module | None = None,
+                 resumed: bool = False):
         self._check(plot, cost, speed_batch)
         self.directory = Path(directory)
         self.plot = plot
-        self.callbacks: list = [CsvLog(self.directory / "history.csv", optimizer),
-                                JsonlLog(self.directory / "history.jsonl", optimizer)]
+        self.callbacks: list = [CsvLog(self.directory / "history.csv", optimizer, resumed),
+                                JsonlLog(self.directory / "history.jsonl", optimizer, resumed)]
         self.speeds: LayerSpeedMonitor | None = None
         if plot:
             self.speeds = LayerSpeedMonitor(cost, *speed_batch, model=model)

@@ -1,0 +1,64 @@
+"""The state of one :func:`~synaptica.train.fit` run, in one object: what a checkpoint saves.
+
+``fit`` keeps its counters here rather than in local variables, so that a callback given the run
+(through its optional ``start(run)`` method) can save everything needed to continue exactly, at
+the end of an epoch or between two steps:
+
+    model, rule        the weights and buffers; the rule's state (optimizer moments, feedback matrices)
+    generator          the run's Generator: it shuffles and distorts the batches
+    source             where the epoch under way stands (its order, the next batch), between two steps
+    history            every finished epoch's metrics
+    epoch, step        the epoch under way and how many of its steps are done
+    steps              those steps' metrics (the epoch's averages need them)
+    callbacks          those with ``state_dict`` (early stopping's best weights, a plateau's counter)
+
+Every Generator is saved in the state it has at that moment, the model's (dropout masks) and the
+rule's too, even when they are one object (``synaptica train`` builds the network and shuffles with
+one seeded Generator).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from synaptica.nn.module import Module
+from synaptica.train.history import History
+
+
+@dataclass
+class Run:
+    """One training run as ``fit`` advances it (see the module docstring)."""
+
+    model: Module
+    rule: object
+    generator: np.random.Generator
+    callbacks: list
+    source: object = None
+    history: History = field(default_factory=History)
+    epoch: int = 0
+    step: int = 0
+    steps: list[dict] = field(default_factory=list)
+    seconds_before: float = 0.0  # the epoch's wall time before the run was resumed in its middle
+
+    def took_step(self, index: int, metrics: dict) -> None:
+        self.steps.append(metrics)
+        self.step = index + 1
+
+    def end_epoch(self) -> None:
+        """The epoch is in the history: the next one is under way, with no steps done."""
+        self.epoch, self.step, self.steps, self.seconds_before = self.epoch + 1, 0, [], 0.0
+
+    @property
+    def can_pause_mid_epoch(self) -> bool:
+        """Whether the source can save where the epoch under way stands (else: checkpoints at epoch ends)."""
+        return hasattr(self.source, "state_dict") and hasattr(self.source, "load_state_dict")
+
+    def generators(self) -> dict[str, np.random.Generator]:
+        """Every Generator the run draws from, by name: its own, the model's (dropout masks), the rule's."""
+        found = {"run": self.generator}
+        found.update({f"model/{name}": generator for name, generator in self.model.named_generators()})
+        found.update({f"rule/{name}": value for name, value in vars(self.rule).items()
+                      if isinstance(value, np.random.Generator)})
+        return found
