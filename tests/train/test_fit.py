@@ -57,7 +57,33 @@ def test_nan_in_batch_17_names_epoch_batch_and_layer(fashion):
     message = str(error.value)
     assert "epoch 0, batch 17" in message
     assert "layers.0 Linear(784→30)" in message and "input itself is non-finite (example 3" in message
+    assert f"row {order[17 * 10 + 3]} of the data, feature [100]" in message  # the row to fix in the data
     assert all(np.isfinite(p.data).all() for p in model.parameters())
+
+
+def _overflowing(batch_size):
+    """An update that overflows float32 weights while its own cost is finite: η = 1e300."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((40, 5)).astype(np.float32), rng.integers(0, 3, 40)
+    model = mlp([5, 8, 3], "relu", rng=0)
+    kept = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(NonFiniteError) as error, np.errstate(over="ignore", invalid="ignore"):
+        fit(model, Backprop(LogLikelihoodCost(), SGD(model.parameters(), 1e300)), (x, y), epochs=3,
+            batch_size=batch_size, rng=0, verbose=False)
+    assert all(np.array_equal(p.data, k) for p, k in zip(model.parameters(), kept))  # put back, finite
+    return str(error.value)
+
+
+def test_an_update_that_overflows_the_weights_is_caught_at_the_next_cost_and_undone():
+    message = _overflowing(batch_size=10)
+    assert "epoch 0, batch 1" in message and "an earlier update of this epoch made" in message
+    assert "non-finite (NaN or infinite) while its cost was finite" in message
+    assert "put back to those from before epoch 0" in message
+
+
+def test_an_update_that_overflows_the_weights_in_the_last_step_is_caught_before_evaluation():
+    message = _overflowing(batch_size=40)  # one step per epoch: no later cost in the epoch shows it
+    assert message.startswith("an update in epoch 0 made") and "weights of layers." in message
 
 
 def test_training_leaves_global_random_state_alone(fashion):

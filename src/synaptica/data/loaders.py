@@ -100,6 +100,13 @@ class ArraySource:
             yield (x_batch,) if y_block is None else (x_batch, y_block[at:at + size])
         self._position = None
 
+    def batch_rows(self) -> np.ndarray | None:
+        """The dataset rows of the batch last yielded (to name the row of a bad example), or None."""
+        if self._position is None:
+            return None
+        order, start = self._position[0], self._position[1] - self.batch_size
+        return order[start:start + self.batch_size]
+
     def state_dict(self) -> dict[str, np.ndarray]:
         """Where the epoch under way stands, for a checkpoint between two steps: the epoch's order,
         the next batch's start and the gathered (distorted) block it comes from; empty between epochs.

@@ -35,7 +35,7 @@ from synaptica.parallel.blas import blas_threads, training_threads
 from synaptica.train.callbacks import EarlyStopping, StopTraining
 from synaptica.train.checkpoints import latest_checkpoint, restore_checkpoint
 from synaptica.train.evaluators import Classification
-from synaptica.train.faults import locate_non_finite
+from synaptica.train.faults import FiniteWeights, locate_non_finite
 from synaptica.train.history import History
 from synaptica.train.progress import EpochReport, progress_bar
 from synaptica.train.run import Run
@@ -78,8 +78,10 @@ def fit(model: Module, rule: LearningRule, data, *, epochs: int, batch_size: int
             callbacks: training continues from there, exactly as if it had never stopped.
 
     Raises:
-        NonFiniteError: a step's cost was NaN or infinite; names the epoch, the batch and the first
-            layer whose output was non-finite. The weights are those from before that step.
+        NonFiniteError: a step's cost was NaN or infinite (names the epoch, the batch and the first
+            layer whose output was non-finite; the weights are those from before that step), or an
+            update made weights non-finite with a finite cost (names the parameter; the weights are
+            put back to those from before the epoch, see :mod:`synaptica.train.faults`).
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be an integer >= 0, got {epochs!r}")
@@ -97,15 +99,17 @@ def fit(model: Module, rule: LearningRule, data, *, epochs: int, batch_size: int
         for callback in callbacks:
             getattr(callback, "start", lambda run: None)(run)
         model.train()
+        finite = FiniteWeights(model, run.epoch)
         with blas_threads(training_threads(getattr(source, "batch_size", 1), blas)):
             while run.epoch < epochs and not run.history.stopped_early:
                 started = time.perf_counter() - run.seconds_before
                 batches = progress_bar(source.batches(model, run.generator), f"Epoch {run.epoch}", progress, out,
                                        getattr(source, "steps", None), done=run.step)
                 for index, batch in enumerate(batches, start=run.step):  # resumed mid-epoch: from its step
-                    run.took_step(index, _step(rule, model, batch, run.epoch, index))
+                    run.took_step(index, _step(run, batch, index, finite))
                     for hook in step_hooks:
                         hook(run.epoch, index, run.steps[-1], model)
+                finite.check(run.epoch + 1)  # an update may have overflowed the weights with a finite cost
                 evaluated = {name: value for evaluator in evaluators for name, value in evaluator(model).items()}
                 model.train()
                 run.history.end_epoch(run.epoch, run.steps, getattr(source, "examples", None), evaluated,
@@ -119,11 +123,12 @@ def fit(model: Module, rule: LearningRule, data, *, epochs: int, batch_size: int
     return run.history
 
 
-def _step(rule: LearningRule, model: Module, batch, epoch: int, index: int) -> dict:
+def _step(run: Run, batch, index: int, finite: FiniteWeights) -> dict:
     try:
-        return rule.step(model, batch)
+        return run.rule.step(run.model, batch)
     except NonFiniteError as error:
-        raise NonFiniteError(locate_non_finite(model, batch, epoch, index, str(error))) from None
+        rows = getattr(run.source, "batch_rows", lambda: None)()
+        raise finite.step_failed(locate_non_finite(run.model, batch, run.epoch, index, str(error), rows)) from None
 
 
 def _after_epoch(callbacks: list, epoch: int, history: History, model: Module) -> None:
