@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from contextlib import ExitStack
 
@@ -19,6 +20,7 @@ from synaptica.cli.arguments import (add_data_argument, count, dropout, even_cou
                                      positive_ints, rate)
 from synaptica.cli.memory import check_memory, mlp_parameters
 from synaptica.cli.paths import check_output_directory, check_output_file, write_all
+from synaptica.cli.verdict import verdict
 from synaptica.data import load_dataset
 from synaptica.errors import DataError
 from synaptica.io import save_model
@@ -249,6 +251,9 @@ def _train(args: argparse.Namespace, stack: ExitStack) -> int:
         (f"the pictures in {run_logs.directory}", lambda: print(
             f"Logs in {run_logs.directory}: {', '.join(path.name for path in run_logs.finish(history))}")),
     ])
+    warning = verdict(history, train.n_classes, args.eta)
+    if warning:
+        print(f"synaptica train: warning: {warning}", file=sys.stderr)
     if failures:
         raise OSError("; ".join(failures))
     return 0
