@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from synaptica.checks import (finite_float, in_unit_interval, non_negative_float, one_of, positive_float,
-                              positive_int, positive_ints, probability)
+from synaptica.checks import (finite_float, in_unit_interval, non_negative_float, non_negative_int, one_of,
+                              positive_float, positive_int, positive_ints, probability)
 from synaptica.nn import (ELU, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Ensemble, LeakyReLU, Linear,
                           MaxPool2d, Maxout, PReLU, Unflatten, cnn, conv_net, mlp)
 
@@ -15,6 +15,7 @@ NOT_NUMBERS = [True, False, "3", None, [3]]
 
 @pytest.mark.parametrize("check, good, bad", [
     (positive_int, [1, 7, np.int64(3)], [0, -2, 2.5, 3.0, *NOT_NUMBERS]),
+    (non_negative_int, [0, 7, np.int64(3)], [-1, 2.5, 0.0, *NOT_NUMBERS]),
     (positive_float, [1e-9, 3, 0.5], [0, -1.0, math.nan, math.inf, *NOT_NUMBERS]),
     (non_negative_float, [0, 0.0, 2.5], [-1e-9, math.nan, math.inf, *NOT_NUMBERS]),
     (finite_float, [-3.5, 0, 7], [math.nan, -math.inf, *NOT_NUMBERS]),
@@ -48,6 +49,14 @@ def test_messages_say_what_is_wanted():
         positive_ints("mlp", "sizes", [3, 0])
     with pytest.raises(ValueError, match=r"^mlp: sizes must be a list of positive integers such as \[784, 30, 10\]"):
         positive_ints("mlp", "sizes", 30)
+
+
+def test_an_empty_owner_and_name_leave_the_problem_alone():
+    """The command line's option types print the problem after argparse's own ``argument --eta:``."""
+    with pytest.raises(ValueError, match=r"^must be > 0 \(a finite number\), got inf$"):
+        positive_float("", "", math.inf)
+    with pytest.raises(ValueError, match=r"^seed must be an integer >= 0, got -1$"):
+        non_negative_int("", "seed", -1)
 
 
 @pytest.mark.parametrize("make, message", [

@@ -16,7 +16,10 @@ What they refuse, beyond the range each states:
 - anything that is not a number (a string from a config file, None).
 
 Every error is a :class:`ValueError` (also for a value of the wrong type), so a caller that turns a
-refused value into its own error, such as the model loader, catches one class.
+refused value into its own error, such as the model loader, catches one class. An empty ``owner``
+leaves out the ``owner:`` prefix, and an empty ``name`` the name, for a caller that states them in
+its own words: the command line's option types (:mod:`synaptica.cli.arguments`) give argparse
+``must be > 0 (a finite number), got inf``, which it prints after the option's name.
 """
 
 from __future__ import annotations
@@ -27,18 +30,33 @@ from collections.abc import Collection
 from typing import Any
 
 
+def _refused(owner: str, name: str, problem: str) -> ValueError:
+    """The one message format, ``owner: name problem``, without the parts that are empty."""
+    return ValueError(" ".join(part for part in (f"{owner}:" if owner else "", name, problem) if part))
+
+
+def _integer(owner: str, name: str, value: Any, low: int, wanted: str) -> int:
+    """``value`` as an int if it is an integer (not a bool) ≥ ``low``; otherwise ``must be {wanted}``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise _refused(owner, name, f"must be {wanted}, got {value!r}")
+    return int(value)
+
+
 def positive_int(owner: str, name: str, value: Any) -> int:
     """An integer ≥ 1 (a size, a count)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
-    return int(value)
+    return _integer(owner, name, value, 1, "a positive integer")
+
+
+def non_negative_int(owner: str, name: str, value: Any) -> int:
+    """An integer ≥ 0 (a seed, an index)."""
+    return _integer(owner, name, value, 0, "an integer >= 0")
 
 
 def positive_ints(owner: str, name: str, values: Any, example: str = "[784, 30, 10]") -> tuple[int, ...]:
     """A list or tuple of integers ≥ 1 (layer sizes, an image shape); an error names the item
     (``mlp: sizes[1] must be a positive integer, got 0``). The caller checks the length."""
     if not isinstance(values, (list, tuple)):
-        raise ValueError(f"{owner}: {name} must be a list of positive integers such as {example}, got {values!r}")
+        raise _refused(owner, name, f"must be a list of positive integers such as {example}, got {values!r}")
     return tuple(positive_int(owner, f"{name}[{i}]", value) for i, value in enumerate(values))
 
 
@@ -48,7 +66,7 @@ def _real(owner: str, name: str, value: Any, accepts, wanted: str) -> float:
     finite = not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value)
     if not finite or not accepts(float(value)):
         note = "" if finite or "finite" in wanted else " (a finite number)"
-        raise ValueError(f"{owner}: {name} must be {wanted}{note}, got {value!r}")
+        raise _refused(owner, name, f"must be {wanted}{note}, got {value!r}")
     return float(value)
 
 
@@ -84,5 +102,5 @@ def probability(owner: str, name: str, value: Any, *, one: bool = True) -> float
 def one_of(owner: str, name: str, value: Any, choices: Collection[str]) -> str:
     """One of the names in ``choices`` (an initialiser, an activation); the message lists them."""
     if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{owner}: unknown {name} {value!r}; choose from {sorted(choices)}")
+        raise _refused(owner, f"unknown {name}", f"{value!r}; choose from {sorted(choices)}")
     return value

@@ -8,16 +8,30 @@
     synaptica visualize cnn.safetensors --what maximize --out pictures
 
 Each command module has ``add_<command>_command(commands)``, which declares its options, and a
-``<command>_command(args) -> exit status``. :func:`main` turns the errors a user can cause into one
-line on standard error and exit status 2, never a traceback.
+``<command>_command(args) -> exit status``. A mistake in the options is refused by argparse with one
+line and exit status 2. :func:`main` turns every error a user can cause while the command runs (a
+missing or unreadable file, a file that is not what it should be, data that do not fit the model,
+a network too large for the memory, a diverging run) into one paragraph on standard error and exit
+status 2, never a traceback; Ctrl-C ends with status 130. Errors that can only come from a bug in
+synaptica still show their traceback. NumPy's floating-point warnings (``RuntimeWarning: overflow
+...``) are not printed: a problem they point at is reported in words instead (a NaN cost stops
+training with an error; a run that learned nothing ends with a warning).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
-from synaptica.errors import DataError, FormatError, NonFiniteError, ShapeError
+import numpy as np
+
+from synaptica.cli.paths import os_error_message
+from synaptica.errors import DataError, DtypeError, FormatError, NonFiniteError, ShapeError, WorkerError
+
+#: the errors a user can cause: printed as one paragraph, exit status 2
+USER_ERRORS = (DataError, FormatError, ShapeError, DtypeError, NonFiniteError, WorkerError, ValueError,
+               ModuleNotFoundError, OSError, MemoryError, RecursionError)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,9 +67,31 @@ def _command(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``synaptica`` with the arguments ``argv`` (default: the process's); returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        return _command(args.command)(args)
-    except (DataError, FormatError, ShapeError, NonFiniteError, ValueError, ModuleNotFoundError) as error:
-        print(f"synaptica {args.command}: error: {error}", file=sys.stderr)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return _command(args.command)(args)
+    except KeyboardInterrupt:
+        print(f"synaptica {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except USER_ERRORS as error:
+        print(f"synaptica {args.command}: error: {_message(error, args)}", file=sys.stderr)
         return 2
+
+
+def _message(error: BaseException, args: argparse.Namespace) -> str:
+    """``error`` as one paragraph: its message and notes on one line, with the words a bare OSError,
+    MemoryError or RecursionError lacks."""
+    if isinstance(error, OSError):
+        text = os_error_message(error)
+    elif isinstance(error, MemoryError):
+        text = f"not enough memory: {error}" if str(error).strip() else "not enough memory for this run"
+    elif isinstance(error, RecursionError):
+        inputs = [str(value) for value in (getattr(args, name, None) for name in ("model", "space", "image")) if value]
+        text = (f"an input is nested too deeply to read ({', '.join(map(repr, inputs)) or 'the input'}): "
+                f"{error}")
+    else:
+        text = str(error)
+    return " ".join([text, *getattr(error, "__notes__", [])])

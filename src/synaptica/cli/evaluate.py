@@ -6,9 +6,10 @@ import argparse
 
 import numpy as np
 
-from synaptica.cli.arguments import add_data_argument
+from synaptica.cli.arguments import MAKE_MODEL, add_data_argument, path_text
+from synaptica.cli.paths import check_input_file
 from synaptica.data import load_dataset
-from synaptica.errors import DataError
+from synaptica.errors import DataError, DtypeError, ShapeError
 from synaptica.io import load_model
 from synaptica.losses import COSTS, get_cost
 from synaptica.train import confusion_matrix, evaluate, predict
@@ -21,13 +22,14 @@ def add_evaluate_command(commands) -> None:
         description="Evaluate a saved model on a dataset's test split: accuracy and confusion matrix.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("model", metavar="MODEL", help="a model file written by 'synaptica train --out'")
+    parser.add_argument("model", type=path_text, metavar="MODEL", help="a model file written by 'synaptica train --out'")
     add_data_argument(parser)
     parser.add_argument("--split", choices=["test", "validation", "train"], default="test",
                         help="which part of the dataset to evaluate on")
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
+    check_input_file(args.model, "MODEL", hint=MAKE_MODEL)
     model, metadata = load_model(args.model)
     splits = load_dataset(args.data)
     data = getattr(splits, args.split)
@@ -35,8 +37,12 @@ def evaluate_command(args: argparse.Namespace) -> int:
         raise DataError(f"{args.data} has no {args.split} split")
     cost_name = metadata.get("synaptica.cost")
     cost = get_cost(cost_name) if cost_name in COSTS else None
-    result = evaluate(model, data.x, data.y, cost)
-    predictions = predict(model, data.x).argmax(axis=1)
+    try:
+        result = evaluate(model, data.x, data.y, cost)
+        predictions = predict(model, data.x).argmax(axis=1)
+    except (ShapeError, DtypeError) as error:
+        raise type(error)(f"MODEL {args.model!r} does not fit --data {args.data} (its {args.split} examples "
+                          f"have shape {data.x.shape[1:]}): {error}") from None
     matrix = confusion_matrix(data.y, predictions, data.n_classes)
     print(f"{args.model} on {args.data} ({args.split}): accuracy {result.accuracy:.4f} "
           f"({result.correct} / {result.total})" + (f", cost {result.cost:.4f}" if cost else ""))

@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from contextlib import ExitStack
 
 import numpy as np
 
-from synaptica.cli.arguments import add_data_argument, positive_ints
+from synaptica.cli.arguments import (add_data_argument, count, dropout, even_count, non_negative, path_text, penalty,
+                                     positive_ints, rate)
+from synaptica.cli.memory import check_memory, mlp_parameters
+from synaptica.cli.paths import check_output_directory, check_output_file, write_all
 from synaptica.cli.resume import adopt_settings, run_directory, saved_settings
+from synaptica.cli.verdict import verdict
 from synaptica.data import load_dataset
 from synaptica.errors import DataError
 from synaptica.io import save_model
+from synaptica.io.atomic import atomic_write
 from synaptica.losses import COSTS, get_cost
 from synaptica.nn import ACTIVATIONS, INITIALISERS, mlp
 from synaptica.nn.cnn import cnn
@@ -70,23 +76,23 @@ def add_train_command(commands) -> None:
     train.add_argument("--init", choices=sorted(set(INITIALISERS) - {"zeros"}), default=DEFAULTS["init"],
                        help="weight initialisation: large N(0,1), nielsen N(0,1/n_in), xavier, he")
     # defaults that depend on --model and --rule are filled in by _recipe_defaults (None: not given)
-    train.add_argument("--eta", "--learning-rate", dest="eta", type=float, default=None,
+    train.add_argument("--eta", "--learning-rate", dest="eta", type=rate, default=None,
                        help=f"learning rate η (default: {DEFAULTS['eta']}; {CNN_DEFAULTS['eta']} with --model cnn; "
                             f"{ES_DEFAULTS['eta']} with --rule es)")
-    train.add_argument("--lmbda", "--l2", dest="lmbda", type=float, default=None,
+    train.add_argument("--lmbda", "--l2", dest="lmbda", type=penalty, default=None,
                        help=f"L2 regularisation λ (weights shrink by 1 − ηλ/n each step) (default: "
                             f"{DEFAULTS['lmbda']}; {CNN_DEFAULTS['lmbda']} with --model cnn)")
-    train.add_argument("--batch-size", type=int, default=None,
+    train.add_argument("--batch-size", type=count, default=None,
                        help=f"mini-batch size m (default: {DEFAULTS['batch_size']}; {CNN_DEFAULTS['batch_size']} "
                             f"with --model cnn; {ES_DEFAULTS['batch_size']} with --rule es)")
-    train.add_argument("--epochs", type=int, default=None,
+    train.add_argument("--epochs", type=count, default=None,
                        help=f"number of epochs (default: {DEFAULTS['epochs']}; {CNN_DEFAULTS['epochs']} with --model cnn; "
                             f"{ES_DEFAULTS['epochs']} with --rule es)")
     train.add_argument("--optimizer", choices=list(OPTIMIZERS), default=None,
                        help="how gradients become updates: sgd takes L2 λ as Nielsen's weight shrink; the "
                             "adaptive ones (adam, adamw, rmsprop, adagrad) take λ as a penalty on the gradient "
                             "and want a small --eta such as 0.001 (default: sgd; adam with --model cnn or --rule es)")
-    train.add_argument("--dropout", type=float, default=0.0, metavar="P",
+    train.add_argument("--dropout", type=dropout, default=0.0, metavar="P",
                        help="mlp: drop each hidden unit with probability P while training (0: no dropout)")
     train.add_argument("--augment", choices=["none", "shift"], default="none",
                        help="shift: move every training image by -1, 0 or +1 pixel each way as it is drawn")
@@ -99,41 +105,41 @@ def add_train_command(commands) -> None:
                             "weights), direct feedback alignment (the output error sent to every hidden layer "
                             "through its own fixed random matrix), or damped Newton steps (ignores --eta and "
                             "--lmbda; use a large batch on a small net)")
-    train.add_argument("--population", type=int, default=None, metavar="N",
+    train.add_argument("--population", type=even_count, default=None, metavar="N",
                        help=f"--rule es: networks scored per generation, an even number (antithetic pairs θ ± σε) "
                             f"(default: {ES_DEFAULTS['population']})")
-    train.add_argument("--sigma", type=float, default=None, metavar="σ",
+    train.add_argument("--sigma", type=rate, default=None, metavar="σ",
                        help=f"--rule es: the standard deviation of the perturbations (default: {ES_DEFAULTS['sigma']})")
     train.add_argument("--executor", choices=EXECUTORS, default=None,
                        help="--rule es: where the population is scored: in this process, a pool of worker "
                             "processes, or a Ray cluster (default: serial, or process with --workers > 1)")
-    train.add_argument("--workers", type=int, default=None, metavar="N",
+    train.add_argument("--workers", type=count, default=None, metavar="N",
                        help="--rule es: worker processes (or Ray CPUs) scoring the population (default: 1)")
-    train.add_argument("--seed", type=int, default=DEFAULTS["seed"],
+    train.add_argument("--seed", type=non_negative, default=DEFAULTS["seed"],
                        help="seed for initial weights, shuffling and feedback matrices")
-    train.add_argument("--patience", type=int, default=None,
+    train.add_argument("--patience", type=count, default=None,
                        help="stop after this many epochs without a better validation accuracy")
     train.add_argument("--last", action="store_true",
                        help="keep the last epoch's weights instead of those of the epoch with the best "
                             "validation accuracy")
-    train.add_argument("--out", metavar="FILE", default=None,
+    train.add_argument("--out", type=path_text, metavar="FILE", default=None,
                        help="save the trained model here (.safetensors, written atomically)")
-    train.add_argument("--history", metavar="FILE", default=None,
+    train.add_argument("--history", type=path_text, metavar="FILE", default=None,
                        help="write the per-epoch history as JSON lines")
-    train.add_argument("--log-dir", metavar="DIR", default="runs",
+    train.add_argument("--log-dir", type=path_text, metavar="DIR", default="runs",
                        help="every run logs its epochs (history.csv, history.jsonl) into a new sub-directory "
                             "DIR/<date-time>-seed<seed>, appended as each epoch ends")
     train.add_argument("--plot", action="store_true",
                        help="also draw curves.png (cost and accuracy per epoch) and gradient_norms.png (each "
                             "layer's speed of learning ‖∂C/∂b‖) into the run directory; needs matplotlib")
-    train.add_argument("--checkpoint", metavar="DIR", default=None,
+    train.add_argument("--checkpoint", type=path_text, metavar="DIR", default=None,
                        help="save the whole run (weights, optimizer and rule state, random generators, "
                             "history) here after every epoch, atomically (default: the run directory's "
                             "checkpoints/); Ctrl-C or SIGTERM stops at the next step and saves too")
-    train.add_argument("--checkpoint-every", type=float, default=None, metavar="MINUTES",
+    train.add_argument("--checkpoint-every", type=rate, default=None, metavar="MINUTES",
                        help="also save between two steps every MINUTES (long epochs)")
-    train.add_argument("--keep", type=int, default=3, metavar="K", help="keep the newest K checkpoints")
-    train.add_argument("--resume", metavar="PATH", default=None,
+    train.add_argument("--keep", type=count, default=3, metavar="K", help="keep the newest K checkpoints")
+    train.add_argument("--resume", type=path_text, metavar="PATH", default=None,
                        help="continue a stopped run from its checkpoint (a file, a checkpoint directory or a "
                             "run directory: the newest checkpoint), with the settings it started with; "
                             "--epochs, --out and the other output options may change")
@@ -170,6 +176,7 @@ def _build_model(args: argparse.Namespace, train, cost, rng):
         model = cnn(train.image_shape, train.n_classes, rng=rng)
     else:
         sizes = [train.x.shape[1], *args.hidden, train.n_classes]
+        check_memory(mlp_parameters(sizes), f"--hidden {','.join(map(str, args.hidden))} on {args.data}")
         model = mlp(sizes, args.activation, output_activation=None if cost.takes_logits else "sigmoid",
                     init=args.init, rng=rng, dropout=args.dropout)
     return model, make_optimizer(args.optimizer, model.parameters(), args.eta, lmbda=args.lmbda,
@@ -217,11 +224,18 @@ def train_command(args: argparse.Namespace) -> int:
         return _train(args, stack)
 
 
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any work, an output the run could not write (:mod:`synaptica.cli.paths`)."""
+    check_output_file(args.out, "--out")
+    check_output_file(args.history, "--history")
+    check_output_directory(args.log_dir, "--log-dir")
+    check_output_directory(args.checkpoint, "--checkpoint")
+
+
 def _train(args: argparse.Namespace, stack: ExitStack) -> int:
     resume = adopt_settings(args, _defaults()) if args.resume else None
+    _check_outputs(args)
     _recipe_defaults(args)
-    if args.epochs < 1 or args.batch_size < 1 or args.eta <= 0 or args.lmbda < 0:
-        raise ValueError("--epochs and --batch-size must be >= 1, --eta > 0 and --lmbda >= 0")
     splits = load_dataset(args.data)
     train, validation, test = splits.train, splits.validation, splits.test
     cost = get_cost(args.cost)
@@ -250,18 +264,35 @@ def _train(args: argparse.Namespace, stack: ExitStack) -> int:
     result = evaluate(model, test.x, test.y, cost)
     print(f"Test accuracy: {result.accuracy:.4f} ({result.correct} / {result.total}), cost {result.cost:.4f}, "
           f"trained in {time.perf_counter() - started:.1f} s")
-    if args.history:
-        with open(args.history, "w", encoding="utf-8") as f:
-            for row in history.as_rows():
-                f.write(json.dumps(row) + "\n")
-    if args.out:
-        save_model(args.out, model, {"synaptica.cost": cost.name, "synaptica.dataset": str(args.data),
-                                     "synaptica.test_accuracy": f"{result.accuracy:.4f}"})
-        print(f"Saved {args.out}")
-    print(f"Logs in {run_logs.directory}: {', '.join(path.name for path in run_logs.finish(history))}")
+    metadata = {"synaptica.cost": cost.name, "synaptica.dataset": str(args.data),
+                "synaptica.test_accuracy": f"{result.accuracy:.4f}"}
+    failures = write_all([
+        ("--out", lambda: _save_model(args.out, model, metadata)),
+        ("--history", lambda: _write_history(args.history, history)),
+        (f"the pictures in {run_logs.directory}", lambda: print(
+            f"Logs in {run_logs.directory}: {', '.join(path.name for path in run_logs.finish(history))}")),
+    ])
+    warning = verdict(history, train.n_classes, args.eta)
+    if warning:
+        print(f"synaptica train: warning: {warning}", file=sys.stderr)
+    if failures:
+        raise OSError("; ".join(failures))
     return 0
 
 
+def _save_model(path: str | None, model, metadata: dict[str, str]) -> None:
+    """--out: the trained model, written atomically."""
+    if path:
+        save_model(path, model, metadata)
+        print(f"Saved {path}")
+
+
+def _write_history(path: str | None, history) -> None:
+    """--history: one JSON line per epoch, written atomically."""
+    if path:
+        with atomic_write(path, "w", encoding="utf-8") as f:
+            for row in history.as_rows():
+                f.write(json.dumps(row) + "\n")
 
 
 def _defaults() -> argparse.Namespace:
@@ -283,10 +314,8 @@ def _run_logs(args: argparse.Namespace, resume, rule, cost, train, model) -> Run
 
 def _stopped(args: argparse.Namespace, stopped: TrainingInterrupted, model, cost) -> int:
     """A signal stopped training at a step boundary: save --out too, say how to continue, exit 128 + signal."""
-    if args.out:
-        save_model(args.out, model, {"synaptica.cost": cost.name, "synaptica.dataset": str(args.data),
-                                     "synaptica.stopped": f"epoch {stopped.epoch}, step {stopped.step}"})
-        print(f"Saved {args.out} (the weights when training stopped)")
+    _save_model(args.out, model, {"synaptica.cost": cost.name, "synaptica.dataset": str(args.data),
+                                  "synaptica.stopped": f"epoch {stopped.epoch}, step {stopped.step}"})
     print(f"Stopped by {stopped.signal_name} at epoch {stopped.epoch}, step {stopped.step}; the run is saved in "
           f"{stopped.path}.\nResume with: synaptica train --resume {stopped.path.parent}", flush=True)
     return EXIT_STATUS.get(stopped.signal_name, 1)

@@ -14,28 +14,21 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 from pathlib import Path
 
+from synaptica.cli.arguments import count, non_negative, path_text
+from synaptica.cli.paths import check_input_file, check_output_file
 from synaptica.parallel import EXECUTORS
 from synaptica.search.load import load_space
 from synaptica.search.report import format_table
 from synaptica.search.results import ResultsFile
-from synaptica.search.runner import run_search
+from synaptica.search.runner import not_utf8, read_results, run_search
 from synaptica.search.sampler import make_sampler
 
 #: trials run by the random and Bayesian samplers when --trials is not given
 DEFAULT_TRIALS = 10
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def add_search_command(commands) -> argparse.ArgumentParser:
@@ -47,29 +40,29 @@ def add_search_command(commands) -> argparse.ArgumentParser:
                     "a JSON-lines results file as it finishes, and print the trials best first. Running "
                     "the same command again resumes a stopped search.",
     )
-    search.add_argument("space", metavar="SPACE.toml",
+    search.add_argument("space", type=path_text, metavar="SPACE.toml",
                         help="the search space: [fixed] settings and [search.NAME] parameters")
     search.add_argument("--sampler", choices=["grid", "random", "bayes"], default="random",
                         help="grid: every combination (ranges need points = N); random: independent "
                              "draws (Bergstra and Bengio 2012); bayes: Optuna's TPE, needs the 'search' "
                              "extra (pip install 'synaptica[search]') (default: random)")
-    search.add_argument("--trials", type=_positive_int, default=None, metavar="N",
+    search.add_argument("--trials", type=count, default=None, metavar="N",
                         help=f"how many trials the results file should hold at the end (default: the "
                              f"whole grid for grid, {DEFAULT_TRIALS} otherwise)")
-    search.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+    search.add_argument("--workers", type=count, default=1, metavar="N",
                         help="trials trained at once, in separate processes; 1 trains in this process "
                              "(default: 1)")
     search.add_argument("--executor", choices=EXECUTORS, default=None,
                         help="where trials train: in this process, a pool of worker processes, or a Ray "
                              "cluster started on this machine with --workers CPUs (default: serial for one "
                              "worker, process for more)")
-    search.add_argument("--results", metavar="FILE", default=None,
+    search.add_argument("--results", type=path_text, metavar="FILE", default=None,
                         help="the JSON-lines results file, appended to and resumed from "
                              "(default: SPACE's name + .results.jsonl, in the current directory)")
-    search.add_argument("--seed", type=int, default=0,
+    search.add_argument("--seed", type=non_negative, default=0,
                         help="seed for the random and bayes samplers' proposals (the training seed is "
                              "the space's 'seed' setting) (default: 0)")
-    search.add_argument("--journal", metavar="FILE", default=None,
+    search.add_argument("--journal", type=path_text, metavar="FILE", default=None,
                         help="bayes only: the Optuna journal file holding the study, which several "
                              "processes may share (default: SPACE's name + .optuna-journal, in the "
                              "current directory)")
@@ -84,13 +77,22 @@ def search_command(args: argparse.Namespace) -> int:
     space_path = Path(args.space)
     results = ResultsFile(args.results or f"{space_path.stem}.results.jsonl")
     if args.report:
-        print(format_table(results.read()))
+        if os.path.lexists(results.path):  # none yet: an empty table
+            check_input_file(results.path, "--results")
+        print(format_table(read_results(results)))
         return 0
+    journal = args.journal or f"{space_path.stem}.optuna-journal"
+    check_input_file(space_path, "SPACE")
+    check_output_file(results.path, "--results")
+    if args.sampler == "bayes":
+        check_output_file(journal, "--journal")
     try:
         space = load_space(space_path)
+    except UnicodeDecodeError as error:
+        raise not_utf8(space_path, error, "a search space is a TOML file") from None
+    try:
         if args.sampler == "bayes":
             _quiet_optuna()
-        journal = args.journal or f"{space_path.stem}.optuna-journal"
         sampler = make_sampler(args.sampler, space, seed=args.seed, journal=journal)
     except (ImportError, OSError) as error:
         print(f"synaptica search: error: {error}", file=sys.stderr)

@@ -26,6 +26,7 @@ import sys
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import TextIO
 
+from synaptica.errors import FormatError
 from synaptica.parallel import make_executor, task_name
 from synaptica.search.report import format_value
 from synaptica.search.results import ResultsFile
@@ -69,7 +70,7 @@ def run_search(space: SearchSpace, sampler: Sampler, results: ResultsFile, *, tr
         target = min(target, sampler.size)
     if results.repair():
         print(f"{results.path}: removed a last line left incomplete by an interrupted write", file=out)
-    records = results.read()
+    records = read_results(results)
     try:
         sampler.resume(records)
     except ValueError as error:
@@ -122,6 +123,21 @@ def run_search(space: SearchSpace, sampler: Sampler, results: ResultsFile, *, tr
     if error is not None:
         raise error
     return records
+
+
+def read_results(results: ResultsFile) -> list[dict]:
+    """Every record of ``results`` (:meth:`ResultsFile.read`), with a file that is not UTF-8 text refused
+    as a FormatError naming it."""
+    try:
+        return results.read()
+    except UnicodeDecodeError as error:
+        raise not_utf8(results.path, error, "a results file is JSON lines") from None
+
+
+def not_utf8(path, error: UnicodeDecodeError, why: str) -> FormatError:
+    """The error for a file that should be UTF-8 text and is not: names the file, the byte and ``why``."""
+    return FormatError(f"{path}: not UTF-8 text (byte {error.start} is {error.object[error.start]:#04x}); {why}, "
+                       "which is UTF-8")
 
 
 def _progress_line(record: dict) -> str:

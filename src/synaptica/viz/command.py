@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from synaptica.cli.arguments import MAKE_MODEL, non_negative, path_text
+from synaptica.cli.paths import check_input_file, check_output_directory
 from synaptica.data import DATASETS, load_dataset, read_idx
 from synaptica.errors import DataError, FormatError, ShapeError
 from synaptica.interpret import (
@@ -55,7 +57,7 @@ def add_visualize_command(commands) -> None:
                     "IMAGE is an index into the test split of --data, or a PNG or IDX file.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("model", metavar="MODEL", help="a model file written by 'synaptica train --out' or save_model")
+    parser.add_argument("model", type=path_text, metavar="MODEL", help="a model file written by 'synaptica train --out' or save_model")
     parser.add_argument("image", metavar="IMAGE", nargs="?", default=None,
                         help="a test-set index (default 0), or a .png or IDX image file, written right after "
                              "MODEL; used by features, saliency and dream")
@@ -66,31 +68,26 @@ def add_visualize_command(commands) -> None:
     parser.add_argument("--data", default="fashion-mnist", metavar="NAME_OR_DIR",
                         help=f"the dataset IMAGE indexes and whose image size maximize uses ({', '.join(DATASETS)}, "
                              "or an IDX directory)")
-    parser.add_argument("--out", default="visualize", metavar="DIR", help="directory for the PNG files")
-    parser.add_argument("--layer", type=int, default=None,
+    parser.add_argument("--out", type=path_text, default="visualize", metavar="DIR", help="directory for the PNG files")
+    parser.add_argument("--layer", type=non_negative, default=None,
                         help="layer index (from 0, as the model prints); default: the activation after the first "
                              "convolution for features, after the last for dream")
-    parser.add_argument("--class", dest="class_index", type=int, default=None, metavar="K",
+    parser.add_argument("--class", dest="class_index", type=non_negative, default=None, metavar="K",
                         help="the class for maximize (default: every class) or saliency (default: the predicted one)")
-    parser.add_argument("--steps", type=int, default=None,
+    parser.add_argument("--steps", type=non_negative, default=None,
                         help=f"gradient steps (default {CLASS_SETTINGS.steps} for classes, {CHANNEL_SETTINGS.steps} "
                              f"for channels, {DREAM_SETTINGS.steps} for dream)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the starting images and the jitter")
+    parser.add_argument("--seed", type=non_negative, default=0, help="seed for the starting images and the jitter")
 
 
 def visualize_command(args: argparse.Namespace) -> int:
     """Run ``synaptica visualize``; errors are raised for the CLI to print."""
-    if args.steps is not None and args.steps < 0:
-        raise ValueError(f"--steps must be >= 0, got {args.steps}")
-    if not Path(args.model).is_file():
-        raise DataError(f"MODEL {args.model!r}: no such file (write one with 'synaptica train --out FILE')")
+    out = check_output_directory(args.out, "--out")
+    check_input_file(args.model, "MODEL", hint=MAKE_MODEL)
     model, _ = load_model(args.model)
     layers_of(model)  # refuse a model that is not a Sequential before any work
     if args.layer is not None:
         check_layer(model, args.layer)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {str(out)!r} exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
     print(f"{args.model}:\n{model!r}")
     handler = {"filters": _filters, "features": _features, "maximize": _maximize, "saliency": _saliency,
