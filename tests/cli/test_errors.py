@@ -118,6 +118,14 @@ MISTAKES = [
     row("train", "--rule", "es", "--workers", "0", says=("--workers", "positive integer")),
     row("train", "--rule", "backprob", says=("--rule", "unknown rule 'backprob'")),
     row(*TRAIN, "--sigma", "0.1", says=("--sigma", "evolution-strategies")),
+    # train: checkpoints and resume
+    row("train", "--keep", "0", says=("--keep", "positive integer")),
+    row("train", "--checkpoint-every", "0", says=("--checkpoint-every", "> 0")),
+    row("train", "--checkpoint", "", says=("--checkpoint", "must not be empty")),
+    row(*TRAIN, "--checkpoint", "{a_file}", says=("--checkpoint", "a-file.txt", "not a directory")),
+    row(*TRAIN, "--resume", "{missing}", says=("cannot resume", "missing.safetensors", "no such checkpoint")),
+    row(*TRAIN, "--resume", "{a_directory}", says=("cannot resume", "a-directory", "holds no checkpoint")),
+    row(*TRAIN, "--resume", "{model}", says=("model.safetensors", "not a synaptica checkpoint")),
     # train: outputs checked before any work
     row("train", "--out", "", says=("--out", "must not be empty")),
     row(*TRAIN, "--out", "/nonexistent/dir/m.safetensors", says=("--out", "/nonexistent/dir", "does not exist")),
