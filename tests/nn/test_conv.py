@@ -341,7 +341,7 @@ def test_non_finite_input_pixels_are_located_by_channel_row_and_column(fashion):
     x[3, 0, 10, 7] = np.nan
     position = int(np.flatnonzero(np.random.default_rng(0).permutation(8) == 3)[0])  # after fit's shuffle
     rule = Backprop(get_cost("log-likelihood"), SGD(model.parameters(), learning_rate=0.1))
-    expected = rf"example {position} of the batch, feature \[0, 10, 7\].*layers.0 Conv2d"
+    expected = rf"example {position} of the batch, row 3 of the data, feature \[0, 10, 7\].*layers.0 Conv2d"
     with pytest.raises(NonFiniteError, match=expected):
         fit(model, rule, (x, y), epochs=1, batch_size=8, rng=0, verbose=False)
 

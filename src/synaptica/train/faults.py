@@ -52,18 +52,21 @@ class FiniteWeights:
     """The model's weights as they were at the end of the last epoch found finite, to put back."""
 
     def __init__(self, model: Module, epoch: int):
-        self.model = model
-        self.kept, self.epoch = {}, epoch
-        self.check(epoch)
+        self.model, self.epoch = model, epoch
+        self.kept: dict[str, np.ndarray] | None = None  # None: non-finite from the start, nothing to put back
+        if non_finite_weights(model) is None:
+            self._keep(epoch)
 
     def check(self, epoch: int) -> None:
         """After epoch ``epoch - 1``'s steps (before any evaluation or checkpoint sees the weights):
         keep a copy if every weight is finite, else put the last copy back and raise NonFiniteError."""
         broken = non_finite_weights(self.model)
-        if broken is not None:
+        if broken is None:
+            self._keep(epoch)
+        elif self.kept is None:
+            raise NonFiniteError(f"the weights were non-finite before training: {self._named(broken)}. {ADVICE}")
+        else:
             raise NonFiniteError(f"an update in epoch {epoch - 1} {self._restore(broken)}")
-        self.kept = {name: array.copy() for name, array in self.model.state_dict().items()}
-        self.epoch = epoch
 
     def step_failed(self, message: str) -> NonFiniteError:
         """The error for a step whose cost was non-finite: the weights were fine before it (the rule
@@ -71,7 +74,18 @@ class FiniteWeights:
         broken = non_finite_weights(self.model)
         if broken is None:
             return NonFiniteError(f"{message}. The weights are those from before this step. {ADVICE}")
+        if self.kept is None:
+            return NonFiniteError(f"{message}; the weights were non-finite before training: {self._named(broken)}")
         return NonFiniteError(f"{message}; an earlier update of this epoch {self._restore(broken)}")
+
+    def _keep(self, epoch: int) -> None:
+        self.kept = {name: array.copy() for name, array in self.model.state_dict().items()}
+        self.epoch = epoch
+
+    @staticmethod
+    def _named(broken: tuple[str, int]) -> str:
+        name, count = broken
+        return f"{count} values of {name} are NaN or infinite"
 
     def _restore(self, broken: tuple[str, int]) -> str:
         self.model.load_state_dict(self.kept)
