@@ -123,3 +123,14 @@ def test_thirty_kills_at_random_moments_leave_a_loadable_checkpoint_and_no_tempo
     assert finish.returncode == 0, finish.stderr
     assert not [name for name in os.listdir(directory) if name.endswith(".tmp")]
     print(f"temporary files left by the kills and then removed: {temporaries_seen}")
+
+
+def test_a_torn_write_of_out_is_removed_by_the_next_run(subset_dir, tmp_path):
+    torn = tmp_path / ".net.safetensors.0123456789ab.tmp"
+    torn.write_bytes(b"half a model")
+    other = tmp_path / ".other.safetensors.0123456789ab.tmp"
+    other.write_bytes(b"not ours")
+    result = run_python([*CLI, "train", "--data", str(subset_dir), "--hidden", "10", "--epochs", "1", "--quiet",
+                         "--out", str(tmp_path / "net.safetensors"), "--log-dir", str(tmp_path / "runs")], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert not torn.exists() and other.exists()

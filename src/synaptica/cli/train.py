@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from contextlib import ExitStack
@@ -25,7 +26,7 @@ from synaptica.cli.verdict import verdict
 from synaptica.data import load_dataset
 from synaptica.errors import DataError
 from synaptica.io import save_model
-from synaptica.io.atomic import atomic_write
+from synaptica.io.atomic import atomic_write, remove_temporaries
 from synaptica.losses import COSTS, get_cost
 from synaptica.nn import ACTIVATIONS, INITIALISERS, mlp
 from synaptica.nn.cnn import cnn
@@ -225,9 +226,11 @@ def train_command(args: argparse.Namespace) -> int:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
-    """Refuse, before any work, an output the run could not write (:mod:`synaptica.cli.paths`)."""
-    check_output_file(args.out, "--out")
-    check_output_file(args.history, "--history")
+    """Refuse, before any work, an output the run could not write (:mod:`synaptica.cli.paths`); remove
+    what an earlier run killed while writing the same file left behind (its temporary file)."""
+    for path, option in [(args.out, "--out"), (args.history, "--history")]:
+        if check_output_file(path, option) is not None:  # its directory exists: checked
+            remove_temporaries(os.path.dirname(os.path.abspath(path)), target=os.path.basename(path))
     check_output_directory(args.log_dir, "--log-dir")
     check_output_directory(args.checkpoint, "--checkpoint")
 
