@@ -26,6 +26,25 @@ class UnsafeFileError(FormatError):
     """A file would need code execution to load (for example a Python pickle); refused."""
 
 
+class MissingFileError(FileNotFoundError):
+    """A file to read is not there: no such path, a dangling symbolic link, or an empty path.
+
+    It subclasses ``FileNotFoundError``, so ``except FileNotFoundError`` (and ``except OSError``)
+    still catch it; the message names the path."""
+
+
+class NotRegularFileError(FormatError):
+    """A path to read names a directory, a FIFO, a socket or a device instead of a regular file.
+
+    Refused before anything is read from it (reading a FIFO would wait for a writer forever)."""
+
+
+class BudgetError(ValueError):
+    """A layer, an architecture or a forward pass would need more memory than the library's stated
+    budget (:mod:`synaptica.nn.budget`); refused before anything is allocated, naming the layer and
+    the size."""
+
+
 class NonFiniteError(FloatingPointError):
     """Training produced a NaN or infinity; the message names epoch, batch and layer."""
 

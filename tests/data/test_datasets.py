@@ -129,7 +129,13 @@ def test_image_and_label_counts_must_agree(tmp_path):
     write_fake_mnist(tmp_path / "d", 12, 3)
     write_idx(tmp_path / "d" / "train-labels-idx1-ubyte.gz", np.zeros(11, dtype=np.uint8))
     with pytest.raises(DataError, match=r"train-images-idx3-ubyte.gz holds 12 images but "
-                                        r".*train-labels-idx1-ubyte.gz holds 11 labels"):
+                                        r".*train-labels-idx1-ubyte.gz holds 11 labels: 1 image\(s\) have no "
+                                        r"label, from index 11"):
+        load_dataset(tmp_path / "d")
+    write_idx(tmp_path / "d" / "t10k-labels-idx1-ubyte.gz", np.zeros(5, dtype=np.uint8))
+    write_idx(tmp_path / "d" / "train-labels-idx1-ubyte.gz", np.zeros(12, dtype=np.uint8))
+    with pytest.raises(DataError, match=r"holds 3 images but .*t10k-labels-idx1-ubyte.gz holds 5 labels: "
+                                        r"2 label\(s\) have no image, from index 3"):
         load_dataset(tmp_path / "d")
 
 
@@ -137,6 +143,44 @@ def test_labels_must_be_class_indices(tmp_path):
     write_fake_mnist(tmp_path / "d", 12, 3)
     write_idx(tmp_path / "d" / "t10k-labels-idx1-ubyte.gz", np.array([1, 10, 2], dtype=np.uint8))
     with pytest.raises(DataError, match=r"label 10 at index 1 is outside 0\.\.9"):
+        load_dataset(tmp_path / "d")
+
+
+@pytest.mark.parametrize("labels, complaint", [
+    (np.array([1, 2, 3, 0, -1, 5, -7, 9, 1, 1, 2, 3], np.int8),
+     r"label -1 at index 4 is outside 0\.\.9, the first of 2 such label\(s\)"),
+    (np.array([1, 2, 3, 0, 1, 5, 7, 9, 1, 1, 2, 300], np.int16),
+     r"label 300 at index 11 is outside 0\.\.9, the first of 1 such label\(s\)"),
+    (np.arange(12, dtype=np.float32) % 10, r"labels are float32; class labels must be integers"),
+])
+def test_labels_that_are_not_class_indices_are_refused_naming_the_file(tmp_path, labels, complaint):
+    write_fake_mnist(tmp_path / "d", 12, 3)
+    write_idx(tmp_path / "d" / "train-labels-idx1-ubyte.gz", labels)
+    with pytest.raises(DataError, match=complaint) as error:
+        load_dataset(tmp_path / "d")
+    assert str(tmp_path / "d" / "train-labels-idx1-ubyte.gz") in str(error.value)
+
+
+def test_labels_of_another_integer_type_load(tmp_path):
+    arrays = write_fake_mnist(tmp_path / "d", 12, 3)
+    write_idx(tmp_path / "d" / "t10k-labels-idx1-ubyte.gz", arrays[STEMS[3]].astype(np.int32))
+    assert load_dataset(tmp_path / "d").test.y.tolist() == arrays[STEMS[3]].tolist()
+
+
+@pytest.mark.parametrize("n_train, n_test, which", [(0, 3, "training"), (12, 0, "test")])
+def test_an_empty_split_is_refused_naming_both_files(tmp_path, n_train, n_test, which):
+    write_fake_mnist(tmp_path / "d", n_train, n_test)
+    images, labels = STEMS[:2] if which == "training" else STEMS[2:]
+    with pytest.raises(DataError, match=rf"the {which} set is empty: .*{images}.gz holds 0 images and "
+                                        rf".*{labels}.gz 0 labels"):
+        load_dataset(tmp_path / "d")
+
+
+def test_test_images_of_another_size_are_refused_naming_both_files(tmp_path):
+    write_fake_mnist(tmp_path / "d", 12, 3)
+    write_idx(tmp_path / "d" / "t10k-images-idx3-ubyte.gz", np.zeros((3, 32, 32), dtype=np.uint8))
+    with pytest.raises(DataError, match=r"the test images in .*t10k-images-idx3-ubyte.gz are 32×32 pixels but "
+                                        r"the training images in .*train-images-idx3-ubyte.gz are 28×28"):
         load_dataset(tmp_path / "d")
 
 

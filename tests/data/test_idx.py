@@ -15,6 +15,7 @@ import pytest
 
 from synaptica.data import read_idx, write_idx
 from synaptica.errors import FormatError
+from tests.gzip_streams import gzip_of, gzip_with_zeros, idx_header
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 needs_fashion = pytest.mark.skipif(
@@ -320,3 +321,43 @@ def test_fuzz_every_corruption_loads_as_declared_or_raises_format_error(tmp_path
         assert array.dtype == dtype.newbyteorder("=")
         outcomes["loaded"] += 1
     assert outcomes["loaded"] > 10 and outcomes["rejected"] > 100
+
+
+# --- gzip bombs and bytes after the stream ----------------------------------------------
+
+
+def test_a_1_mb_gzip_bomb_declaring_1_gib_fails_fast_with_little_memory(tmp_path):
+    path = tmp_path / "bomb-idx1-ubyte.gz"  # 1 GiB of zeros: exactly what the header declares
+    path.write_bytes(gzip_with_zeros(idx_header(0x08, (1 << 30,)), 1 << 30))
+    assert path.stat().st_size < 1_100_000
+
+    def load():
+        with pytest.raises(FormatError, match=f"{path}: the header declares 1,073,741,824 data bytes and the gzip "
+                                              f"stream holds more than .* refused as a gzip bomb"):
+            read_idx(path)
+
+    start = time.perf_counter()
+    assert _peak_bytes_while(load) < 8 << 20  # of the 1 GiB declared
+    assert time.perf_counter() - start < 3
+
+
+def test_a_large_declared_size_is_counted_before_anything_is_allocated(tmp_path):
+    data = np.random.default_rng(0).integers(0, 2, (70 << 20) + 3, dtype=np.uint8)  # over ONE_PASS_BYTES
+    body = (data.tobytes(), 1)
+    path = tmp_path / "large.gz"
+    path.write_bytes(gzip_of((idx_header(0x08, (data.size + 1,)), 1), body, level=1))
+    truncated = f"truncated: .* found {data.size}"
+    assert _peak_bytes_while(lambda: pytest.raises(FormatError, read_idx, path).match(truncated)) < 8 << 20
+    path.write_bytes(gzip_of((idx_header(0x08, (data.size,)), 1), body, level=1))
+    np.testing.assert_array_equal(read_idx(path), data)
+
+
+@pytest.mark.parametrize("after", [b"\0" * 8, gzip.compress(b"a second stream", mtime=0), b"junk"],
+                         ids=["zeros", "a second stream", "junk"])
+def test_bytes_after_the_gzip_stream_are_refused(tmp_path, after):
+    stream = gzip.compress(_raw_idx(np.arange(6, dtype=np.uint8), 0x08))
+    path = tmp_path / "labels.gz"
+    path.write_bytes(stream + after)
+    with pytest.raises(FormatError, match=f"{path}: {len(after)} bytes after the end of the gzip stream, from file "
+                                          f"byte {len(stream)}"):
+        read_idx(path)

@@ -120,3 +120,17 @@ def test_a_toml_syntax_error_names_the_file_and_line(tmp_path):
 def test_a_missing_file_is_a_file_not_found_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_space(tmp_path / "nowhere.toml")
+
+
+def test_a_file_that_is_not_utf8_names_the_file_the_line_and_the_byte(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes("[fixed]\nepochs = 2\n# café\n[search.eta]\nchoices = [0.1]\n".encode("latin-1"))
+    with pytest.raises(FormatError, match=re.escape(str(path)) + r", line 3: not UTF-8 \(byte 0xE9 at offset 24\)"):
+        load_space(path)
+
+
+@pytest.mark.parametrize("nested", ["[" * 3000 + "]" * 3000, "{a = " * 3000 + "1" + "}" * 3000])
+def test_deep_nesting_is_a_format_error_naming_the_file(tmp_path, nested):
+    path = write(tmp_path, f"[search.hidden]\nchoices = {nested}\n", "deep.toml")
+    with pytest.raises(FormatError, match=re.escape(str(path)) + ": arrays or inline tables nest too deeply"):
+        load_space(path)

@@ -33,7 +33,7 @@ from synaptica.data.idx import read_idx
 from synaptica.errors import DataError, FormatError
 from synaptica.io.atomic import atomic_write
 
-__all__ = ["DATASETS", "Dataset", "Splits", "load_dataset"]
+__all__ = ["DATASETS", "Dataset", "Splits", "load_dataset", "check_labels"]
 
 DATASETS: tuple[str, ...] = ("fashion-mnist", "mnist", "xor", "digits")
 
@@ -269,6 +269,15 @@ def _load_idx_dir(directory: Path, name: str) -> Splits:
         raise DataError(f"{name}: {_missing_message(directory)}")
     train = _load_pair(files["train_images"], files["train_labels"], name)
     test = _load_pair(files["test_images"], files["test_labels"], name)
+    for split, part in ((train, "train"), (test, "test")):
+        if not len(split):
+            raise DataError(f"{name}: the {'training' if part == 'train' else 'test'} set is empty: "
+                            f"{files[part + '_images']} holds 0 images and {files[part + '_labels']} 0 labels")
+    if test.image_shape != train.image_shape:
+        size = lambda shape: "×".join(map(str, shape[1:]))  # noqa: E731
+        raise DataError(f"{name}: the test images in {files['test_images']} are {size(test.image_shape)} pixels "
+                        f"but the training images in {files['train_images']} are {size(train.image_shape)}; "
+                        f"a network takes one size")
     n_validation = len(train) // 6
     if n_validation == 0:
         return Splits(train=train, validation=None, test=test)
@@ -280,6 +289,25 @@ def _load_idx_dir(directory: Path, name: str) -> Splits:
     )
 
 
+def check_labels(labels: np.ndarray, n_classes: int, source: str = "labels") -> None:
+    """Refuse labels that are not class indices 0 .. n_classes − 1: a float dtype, negative values
+    (NumPy would take −1 for the last class) or values ≥ ``n_classes`` (an ``IndexError`` later).
+
+    Raises:
+        DataError: naming ``source`` (the file), the dtype, or how many labels are out of range and
+            the first of them with its index.
+    """
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu":
+        raise DataError(f"{source}: labels are {labels.dtype}; class labels must be integers "
+                        f"0..{n_classes - 1} (IDX type 0x08, uint8)")
+    bad = (labels < 0) | (labels >= n_classes)
+    if bad.any():
+        first = int(np.argmax(bad.reshape(-1)))
+        raise DataError(f"{source}: label {labels.reshape(-1)[first]} at index {first} is outside "
+                        f"0..{n_classes - 1}, the first of {int(bad.sum()):,} such label(s)")
+
+
 def _load_pair(images_path: Path, labels_path: Path, name: str) -> Dataset:
     """Read one images file and its labels file, check they agree, and scale the pixels."""
     images = read_idx(images_path)
@@ -287,16 +315,14 @@ def _load_pair(images_path: Path, labels_path: Path, name: str) -> Dataset:
     if images.dtype != np.uint8 or images.ndim != 3:
         raise FormatError(f"{images_path}: expected (n, rows, columns) uint8 images, "
                           f"found {images.dtype} of shape {images.shape}")
-    if labels.dtype != np.uint8 or labels.ndim != 1:
-        raise FormatError(f"{labels_path}: expected (n,) uint8 labels, "
-                          f"found {labels.dtype} of shape {labels.shape}")
+    if labels.ndim != 1:
+        raise FormatError(f"{labels_path}: expected (n,) labels, found {labels.dtype} of shape {labels.shape}")
     if len(images) != len(labels):
-        raise DataError(f"{name}: {images_path} holds {len(images)} images but "
-                        f"{labels_path} holds {len(labels)} labels")
-    if labels.size and labels.max() >= _N_CLASSES:
-        bad = int(np.argmax(labels >= _N_CLASSES))
-        raise DataError(f"{name}: {labels_path}: label {labels[bad]} at index {bad} is outside "
-                        f"0..{_N_CLASSES - 1}")
+        first = min(len(images), len(labels))
+        unmatched = "image(s) have no label" if len(images) > first else "label(s) have no image"
+        raise DataError(f"{name}: {images_path} holds {len(images)} images but {labels_path} holds "
+                        f"{len(labels)} labels: {abs(len(images) - len(labels))} {unmatched}, from index {first}")
+    check_labels(labels, _N_CLASSES, f"{name}: {labels_path}")
     n, rows, columns = images.shape
     x = np.divide(images.reshape(n, rows * columns), 255, dtype=np.float32)
     return Dataset(x=x, y=labels.astype(np.int64), n_classes=_N_CLASSES,

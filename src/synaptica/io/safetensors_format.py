@@ -38,6 +38,8 @@ import numpy as np
 
 from synaptica.errors import FormatError, UnsafeFileError
 from synaptica.io.atomic import atomic_write
+from synaptica.io.files import open_regular
+from synaptica.io.json_depth import check_json_depth
 
 __all__ = ["save_tensors", "load_tensors", "read_metadata", "MAX_HEADER_BYTES"]
 
@@ -149,11 +151,13 @@ def load_tensors(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], d
 
     Returns ``(tensors, metadata)``: independent, writable, native-endian arrays keyed by
     name (in header order), and the ``__metadata__`` dict (empty when absent). Raises
-    :class:`FormatError` for a corrupt or truncated file and :class:`UnsafeFileError`
-    for a pickle.
+    :class:`FormatError` for a corrupt or truncated file, :class:`UnsafeFileError`
+    for a pickle, :class:`~synaptica.errors.MissingFileError` (a ``FileNotFoundError``)
+    for a missing path and :class:`~synaptica.errors.NotRegularFileError` for a
+    directory, FIFO or device (see :mod:`synaptica.io.files`).
     """
     path = os.fspath(path)
-    with open(path, "rb") as f:
+    with open_regular(path, "safetensors file") as f:
         return _read_tensors(f, path)
 
 
@@ -197,7 +201,7 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
     The header is validated in full against the file's size, as by :func:`load_tensors`.
     """
     path = os.fspath(path)
-    with open(path, "rb") as f:
+    with open_regular(path, "safetensors file") as f:
         return _read_header(f, path)[1]
 
 
@@ -309,8 +313,10 @@ def _parse_json(raw: bytes, path: str) -> dict[str, Any]:
     def no_constant(token: str) -> None:
         raise FormatError(f"{path}: header contains {token}, which is not valid JSON")
 
-    if not text.lstrip().startswith("{"):
-        raise FormatError(f"{path}: header (file byte 8) is not a JSON object")
+    if not text.startswith("{"):  # the spec: the header MUST begin with "{" (0x7B)
+        raise FormatError(f"{path}: header (file byte 8) is not a JSON object: it starts with "
+                          f"{text[:1]!r}, where the safetensors format requires '{{'")
+    check_json_depth(text, f"{path}: header")
     try:
         header = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constant)
     except FormatError:

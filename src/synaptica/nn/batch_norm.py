@@ -12,6 +12,7 @@ import numpy as np
 from synaptica import ops
 from synaptica.checks import positive_float, positive_int, probability
 from synaptica.errors import ShapeError, shape_message
+from synaptica.nn.budget import check_parameters
 from synaptica.nn.module import Module, Parameter, check_input_dtype
 from synaptica.tensor import Tensor
 
@@ -39,10 +40,16 @@ class _BatchNorm(Module):
         self.features = positive_int(name, self.size_name, features)
         self.eps = positive_float(name, "eps", eps)
         self.momentum = probability(name, "momentum", momentum)
+        check_parameters(f"{name}({self.features})", self.parameter_count(**{self.size_name: self.features}))
         self.gamma = Parameter(np.ones(self.features, dtype), regularized=False)
         self.beta = Parameter(np.zeros(self.features, dtype), regularized=False)
         self.running_mean = np.zeros(self.features, dtype)
         self.running_var = np.ones(self.features, dtype)
+
+    @classmethod
+    def parameter_count(cls, **arguments) -> int:
+        """γ, β and the two running statistics: four numbers per feature (or channel)."""
+        return 4 * arguments[cls.size_name]
 
     def check(self, x: Tensor) -> None:  # pragma: no cover - each subclass checks its shapes
         raise NotImplementedError

@@ -21,9 +21,10 @@ import numpy as np
 from synaptica import ops
 from synaptica.checks import one_of, positive_int
 from synaptica.errors import ShapeError, shape_message
+from synaptica.nn.budget import check_activation, check_parameters
 from synaptica.nn.init import INITIALISERS
 from synaptica.nn.module import Module, Parameter, check_input_dtype
-from synaptica.ops._windows import Pair, as_pair, check_images, check_pool_padding, pair_text
+from synaptica.ops._windows import Pair, as_pair, check_images, check_pool_padding, output_size, pair_text
 from synaptica.random import SeedLike, as_generator
 from synaptica.tensor import Tensor
 
@@ -93,6 +94,11 @@ class Conv2d(Module):
         self.kernel_size = as_pair(kernel_size, "kernel_size", "Conv2d")
         self.stride = as_pair(stride, "stride", "Conv2d")
         self.padding = as_pair(padding, "padding", "Conv2d", minimum=0)
+        if self.padding[0] >= self.kernel_size[0] or self.padding[1] >= self.kernel_size[1]:
+            raise ValueError(f"Conv2d: padding {padding!r} must be smaller than the kernel "
+                             f"{pair_text(self.kernel_size)} on each axis (wider padding only adds outputs "
+                             f"that see nothing but zeros)")
+        check_parameters(repr(self), self.parameter_count(in_channels, out_channels, kernel_size, bias=bias))
         kh, kw = self.kernel_size
         n_in, n_out = self.in_channels * kh * kw, self.out_channels
         weight, bias_values = INITIALISERS[init](n_in, n_out, as_generator(rng), dtype)
@@ -102,7 +108,18 @@ class Conv2d(Module):
     def forward(self, x: Tensor) -> Tensor:
         check_images(repr(self), x.shape, self.kernel_size, self.padding, self.in_channels)
         check_input_dtype(self, x, self.weight)
+        n, channels, height, width = x.shape
+        (kh, kw), (ph, pw) = self.kernel_size, self.padding
+        rows, columns = output_size(height, kh, self.stride[0], ph), output_size(width, kw, self.stride[1], pw)
+        check_activation(repr(self), x.shape, "patch matrix", (n * rows * columns, channels * kh * kw))
+        check_activation(repr(self), x.shape, "output", (n, self.out_channels, rows, columns))
         return ops.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.feedback)
+
+    @classmethod
+    def parameter_count(cls, in_channels: int, out_channels: int, kernel_size: Size, stride: Size = 1,
+                        padding: Size = 0, bias: bool = True) -> int:
+        kh, kw = as_pair(kernel_size, "kernel_size", "Conv2d")
+        return out_channels * (in_channels * kh * kw + bool(bias))
 
     def config(self) -> dict:
         return {"type": "Conv2d", "in_channels": self.in_channels, "out_channels": self.out_channels,

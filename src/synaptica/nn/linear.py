@@ -7,6 +7,7 @@ import numpy as np
 from synaptica import ops
 from synaptica.checks import one_of, positive_int
 from synaptica.errors import ShapeError, shape_message
+from synaptica.nn.budget import check_activation, check_parameters
 from synaptica.nn.init import INITIALISERS
 from synaptica.nn.module import Module, Parameter, check_input_dtype
 from synaptica.random import SeedLike, as_generator
@@ -35,6 +36,8 @@ class Linear(Module):
         self.in_features = positive_int("Linear", "in_features", in_features)
         self.out_features = positive_int("Linear", "out_features", out_features)
         init = one_of("Linear", "init", init, INITIALISERS)
+        check_parameters(f"Linear({self.in_features}→{self.out_features})",
+                         self.parameter_count(self.in_features, self.out_features, bias))
         weight, bias_values = INITIALISERS[init](self.in_features, self.out_features, as_generator(rng), dtype)
         self.weight = Parameter(weight, regularized=True)
         self.bias = Parameter(bias_values, regularized=False) if bias else None
@@ -45,7 +48,12 @@ class Linear(Module):
             hint = "Flatten the images first (x.reshape(len(x), -1))." if len(shape) > 2 else None
             raise ShapeError(shape_message(repr(self), shape, f"(batch, {self.in_features})", hint))
         check_input_dtype(self, x, self.weight)
+        check_activation(repr(self), shape, "output", (shape[0], self.out_features))
         return ops.linear(x, self.weight, self.bias, self.feedback)
+
+    @classmethod
+    def parameter_count(cls, in_features: int, out_features: int, bias: bool = True) -> int:
+        return out_features * (in_features + bool(bias))
 
     def config(self) -> dict:
         return {"type": "Linear", "in_features": self.in_features, "out_features": self.out_features,

@@ -7,6 +7,7 @@ import numpy as np
 from synaptica import ops
 from synaptica.checks import one_of, positive_int
 from synaptica.errors import ShapeError, shape_message
+from synaptica.nn.budget import check_activation, check_parameters
 from synaptica.nn.init import INITIALISERS
 from synaptica.nn.module import Module, Parameter, check_input_dtype
 from synaptica.random import SeedLike, as_generator
@@ -56,6 +57,7 @@ class Maxout(Module):
         self.out_features = positive_int("Maxout", "out_features", out_features)
         self.pieces = positive_int("Maxout", "pieces", pieces)
         init = one_of("Maxout", "init", init, INITIALISERS)
+        check_parameters(repr(self), self.parameter_count(self.in_features, self.out_features, self.pieces))
         weight, bias = INITIALISERS[init](self.in_features, self.out_features * self.pieces, as_generator(rng), dtype)
         self.weight = Parameter(weight, regularized=True)
         self.bias = Parameter(bias, regularized=False)
@@ -65,8 +67,13 @@ class Maxout(Module):
             hint = "Flatten the images first (x.reshape(len(x), -1))." if x.ndim > 2 else None
             raise ShapeError(shape_message(repr(self), x.shape, f"(batch, {self.in_features})", hint))
         check_input_dtype(self, x, self.weight)
+        check_activation(repr(self), x.shape, "pieces", (len(x), self.out_features * self.pieces))
         z = ops.linear(x, self.weight, self.bias, self.feedback)
         return ops.max(z.reshape(len(x), self.out_features, self.pieces), axis=2)
+
+    @classmethod
+    def parameter_count(cls, in_features: int, out_features: int, pieces: int = 2) -> int:
+        return out_features * pieces * (in_features + 1)
 
     def config(self) -> dict:
         return {"type": "Maxout", "in_features": self.in_features, "out_features": self.out_features,

@@ -162,6 +162,14 @@ class Module:
         for name, module, attribute in self._buffer_slots():
             setattr(module, attribute, loaded(name, buffers[name]))
 
+    @classmethod
+    def parameter_count(cls, **arguments: Any) -> int:
+        """How many numbers (parameters and buffers) a layer of this class built with these saved
+        arguments (the keys of :meth:`config`) holds, worked out without building it: the model
+        loader checks an architecture against its budget with it (:mod:`synaptica.nn.budget`).
+        Layers with parameters override it; their constructors check the same count."""
+        return 0
+
     def config(self) -> dict[str, Any]:
         """The constructor arguments as JSON-ready values, with ``type`` naming the class."""
         return {"type": type(self).__name__}

@@ -7,6 +7,7 @@ import numpy as np
 from synaptica import ops
 from synaptica.checks import finite_float, positive_int
 from synaptica.errors import ShapeError, shape_message
+from synaptica.nn.budget import check_parameters
 from synaptica.nn.module import Module, Parameter, check_input_dtype
 from synaptica.tensor import Tensor
 
@@ -36,6 +37,7 @@ class PReLU(Module):
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=np.float32):
         self.num_parameters = positive_int("PReLU", "num_parameters", num_parameters)
         self.init = finite_float("PReLU", "init", init)
+        check_parameters(f"PReLU({self.num_parameters})", self.parameter_count(self.num_parameters))
         self.slope = Parameter(np.full(self.num_parameters, self.init, dtype), regularized=False)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -44,6 +46,10 @@ class PReLU(Module):
             raise ShapeError(shape_message(repr(self), x.shape, f"(batch, {n}, ...) with one slope per channel"))
         check_input_dtype(self, x, self.slope)
         return ops.prelu(x, self.slope)
+
+    @classmethod
+    def parameter_count(cls, num_parameters: int = 1, init: float = 0.25) -> int:
+        return num_parameters
 
     def config(self) -> dict:
         return {"type": "PReLU", "num_parameters": self.num_parameters, "init": self.init}

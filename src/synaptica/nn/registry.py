@@ -7,6 +7,11 @@ unknown or missing argument, a value of the wrong JSON type and a value the laye
 refused with a :class:`FormatError` naming the place in the architecture (see the Keras
 CVE-2025-1550 lesson in the project's reliability notes).
 
+A damaged or hostile architecture cannot exhaust the stack or the memory either: containers nest at
+most :data:`MAX_NESTING` deep, and before each layer is built the numbers it would hold
+(``parameter_count``) are added up and checked against a budget: the values its file holds, when the
+model loader passes that, and never more than :data:`synaptica.nn.budget.MAX_PARAMETERS`.
+
 Nothing is written twice: a layer's saved arguments are the keys of its ``config()``, and their
 JSON types come from the annotations of its constructor (``in_features: int`` takes a JSON integer,
 ``kernel_size: int | tuple[int, int]`` an integer or a list). :func:`layer_spec` reads both once,
@@ -24,6 +29,7 @@ from typing import Any
 from synaptica.errors import FormatError
 from synaptica.nn.activation import ELU, LeakyReLU, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from synaptica.nn.batch_norm import BatchNorm1d, BatchNorm2d
+from synaptica.nn.budget import MAX_PARAMETERS
 from synaptica.nn.containers import Sequential
 from synaptica.nn.conv import AvgPool2d, Conv2d, Flatten, L2Pool2d, MaxPool2d
 from synaptica.nn.dropout import Dropout
@@ -103,54 +109,101 @@ def layer_spec(cls: type[Module]) -> LayerSpec:
 LAYERS: dict[str, LayerSpec] = {cls.__name__: layer_spec(cls) for cls in LAYER_CLASSES}
 
 
-def module_from_config(config: Any, source: str = "architecture", path: str = "model") -> Module:
-    """Build a module from its ``config()`` dict; ``source`` and ``path`` name the place in errors."""
-    if not isinstance(config, dict) or not isinstance(config.get("type"), str):
-        raise FormatError(f"{source}: {path} must be an object with a string 'type', got {config!r:.80}")
-    kind = config["type"]
-    if kind == "Sequential":
-        layers = config.get("layers")
-        if not isinstance(layers, list) or set(config) != {"type", "layers"}:
-            raise FormatError(f"{source}: {path} (Sequential) needs exactly a 'layers' list")
-        return Sequential([module_from_config(c, source, f"{path}.layers.{i}") for i, c in enumerate(layers)])
-    if kind == "Ensemble":
-        members, combine = config.get("members"), config.get("combine")
-        if (not isinstance(members, list) or not isinstance(combine, str)
-                or set(config) != {"type", "members", "combine"}):
-            raise FormatError(f"{source}: {path} (Ensemble) needs exactly a 'members' list and a 'combine' string")
-        built = [module_from_config(c, source, f"{path}.members.{i}") for i, c in enumerate(members)]
-        try:
-            return Ensemble(built, combine)
-        except ValueError as error:
-            raise FormatError(f"{source}: {path}: {error}") from None
-    if kind == "Autoencoder":
-        from synaptica.models.autoencoder import Autoencoder  # models build on nn: imported when named
+#: how deeply containers (Sequential, Ensemble, Autoencoder) may nest in a saved architecture
+MAX_NESTING = 64
 
-        if set(config) != {"type", "encoder", "decoder"}:
-            raise FormatError(f"{source}: {path} (Autoencoder) needs exactly an 'encoder' and a 'decoder'")
-        return Autoencoder(module_from_config(config["encoder"], source, f"{path}.encoder"),
-                           module_from_config(config["decoder"], source, f"{path}.decoder"))
-    if kind not in LAYERS:
-        raise FormatError(
-            f"{source}: {path} names unknown layer type {kind!r}; "
-            f"known types: {sorted(LAYERS) + ['Autoencoder', 'Ensemble', 'Sequential']}"
-        )
-    spec = LAYERS[kind]
-    where = f"{source}: {path} ({kind})"
-    arguments = {k: v for k, v in config.items() if k != "type"}
-    for name, value in arguments.items():
-        accepted = spec.arguments.get(name)
-        if accepted is None:
-            raise FormatError(f"{where} has unknown argument {name!r}; it takes {sorted(spec.arguments)}")
-        if type(value) not in accepted:
-            names = " or ".join("null" if t is type(None) else t.__name__ for t in accepted)
-            raise FormatError(f"{where} argument {name!r} must be {names}, got {value!r}")
-    missing = [name for name in spec.required if name not in arguments]
-    if missing:
-        raise FormatError(f"{where} lacks the argument(s) {missing}")
-    if spec.weights_from_file:
-        arguments["init"] = "zeros"
-    try:
-        return spec.cls(**arguments)
-    except ValueError as error:  # a value of the right type the layer refuses (a size of 0, a list of 3)
-        raise FormatError(f"{where}: {error}") from None
+
+def module_from_config(config: Any, source: str = "architecture", path: str = "model",
+                       max_parameters: int | None = None) -> Module:
+    """Build a module from its ``config()`` dict; ``source`` and ``path`` name the place in errors.
+
+    Args:
+        max_parameters: the most numbers (parameters and buffers) the whole module may hold (the
+            model loader derives it from the number of values in the file the weights come from);
+            :data:`~synaptica.nn.budget.MAX_PARAMETERS` at most.
+
+    Raises:
+        FormatError: anything the module docstring lists, naming ``source`` and the place.
+    """
+    limit = MAX_PARAMETERS if max_parameters is None else min(max_parameters, MAX_PARAMETERS)
+    budget = (f"the {limit:,} this architecture's file allows" if limit < MAX_PARAMETERS
+              else f"the budget of {MAX_PARAMETERS:,} (synaptica.nn.budget.MAX_PARAMETERS)")
+    return _Builder(source, limit, budget).build(config, path, 0)
+
+
+class _Builder:
+    """One walk over an architecture: the nesting depth, and the numbers the layers built so far hold."""
+
+    def __init__(self, source: str, limit: int, budget: str):
+        self.source, self.limit, self.budget = source, limit, budget
+        self.total = 0
+
+    def build(self, config: Any, path: str, depth: int) -> Module:
+        source = self.source
+        if not isinstance(config, dict) or not isinstance(config.get("type"), str):
+            raise FormatError(f"{source}: {path} must be an object with a string 'type', got {config!r:.80}")
+        if depth > MAX_NESTING:
+            raise FormatError(f"{source}: {path} is nested {depth} containers deep; at most {MAX_NESTING} is accepted")
+        kind = config["type"]
+        if kind == "Sequential":
+            layers = config.get("layers")
+            if not isinstance(layers, list) or set(config) != {"type", "layers"}:
+                raise FormatError(f"{source}: {path} (Sequential) needs exactly a 'layers' list")
+            return Sequential([self.build(c, f"{path}.layers.{i}", depth + 1) for i, c in enumerate(layers)])
+        if kind == "Ensemble":
+            members, combine = config.get("members"), config.get("combine")
+            if (not isinstance(members, list) or not isinstance(combine, str)
+                    or set(config) != {"type", "members", "combine"}):
+                raise FormatError(f"{source}: {path} (Ensemble) needs exactly a 'members' list and a 'combine' string")
+            built = [self.build(c, f"{path}.members.{i}", depth + 1) for i, c in enumerate(members)]
+            try:
+                return Ensemble(built, combine)
+            except ValueError as error:
+                raise FormatError(f"{source}: {path}: {error}") from None
+        if kind == "Autoencoder":
+            from synaptica.models.autoencoder import Autoencoder  # models build on nn: imported when named
+
+            if set(config) != {"type", "encoder", "decoder"}:
+                raise FormatError(f"{source}: {path} (Autoencoder) needs exactly an 'encoder' and a 'decoder'")
+            return Autoencoder(self.build(config["encoder"], f"{path}.encoder", depth + 1),
+                               self.build(config["decoder"], f"{path}.decoder", depth + 1))
+        return self.layer(config, path)
+
+    def layer(self, config: dict, path: str) -> Module:
+        kind = config["type"]
+        if kind not in LAYERS:
+            raise FormatError(
+                f"{self.source}: {path} names unknown layer type {kind!r}; "
+                f"known types: {sorted(LAYERS) + ['Autoencoder', 'Ensemble', 'Sequential']}"
+            )
+        spec = LAYERS[kind]
+        where = f"{self.source}: {path} ({kind})"
+        arguments = {k: v for k, v in config.items() if k != "type"}
+        for name, value in arguments.items():
+            accepted = spec.arguments.get(name)
+            if accepted is None:
+                raise FormatError(f"{where} has unknown argument {name!r}; it takes {sorted(spec.arguments)}")
+            if type(value) not in accepted:
+                names = " or ".join("null" if t is type(None) else t.__name__ for t in accepted)
+                raise FormatError(f"{where} argument {name!r} must be {names}, got {value!r}")
+        missing = [name for name in spec.required if name not in arguments]
+        if missing:
+            raise FormatError(f"{where} lacks the argument(s) {missing}")
+        try:
+            count = spec.cls.parameter_count(**arguments)
+        except ValueError as error:  # a kernel_size that is not one int or two
+            raise FormatError(f"{where}: {error}") from None
+        self.take(count, where)
+        if spec.weights_from_file:
+            arguments["init"] = "zeros"
+        try:
+            return spec.cls(**arguments)
+        except ValueError as error:  # a value of the right type the layer refuses (a size of 0, a list of 3)
+            raise FormatError(f"{where}: {error}") from None
+
+    def take(self, count: int, where: str) -> None:
+        """Add a layer's numbers to the total, refusing it before it is built if the total passes the limit."""
+        self.total += max(count, 0)
+        if self.total > self.limit:
+            raise FormatError(f"{where} would hold {count:,} numbers, which brings the architecture to "
+                              f"{self.total:,}, more than {self.budget}")

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from synaptica.data import DATASETS
 from synaptica.errors import FormatError
+from synaptica.io.files import open_regular
 from synaptica.search.settings import SETTINGS, SGD_ONLY, coerce
 from synaptica.search.space import Choice, FloatRange, IntRange, Parameter, SearchSpace
 
@@ -41,17 +42,28 @@ def load_space(path: str | os.PathLike[str]) -> SearchSpace:
     """Read and check the search space in the TOML file ``path``.
 
     Raises:
-        FileNotFoundError: there is no such file.
-        FormatError: the file is not TOML, or names an unknown key, an impossible range (low ≥ high,
-            a log range with low ≤ 0), an empty list of choices, or a value its setting refuses
-            (a learning rate ≤ 0, an unknown activation, ...).
+        MissingFileError: there is no such file (a ``FileNotFoundError``).
+        FormatError: the path is a directory or FIFO (:class:`NotRegularFileError`), the file is not
+            UTF-8 or not TOML, nests arrays or tables too deeply for the TOML reader, or names an
+            unknown key, an impossible range (low ≥ high, a log range with low ≤ 0), an empty list of
+            choices, or a value its setting refuses (a learning rate ≤ 0, an unknown activation, ...).
     """
+    with open_regular(path, "search space (TOML file)") as f:  # before Path(), which makes "" into "."
+        data = f.read()
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise FormatError(f"{path}, line {line}: not UTF-8 (byte 0x{data[error.start]:02X} at offset {error.start}); "
+                          f"TOML files are UTF-8 text") from None
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise FormatError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise FormatError(f"{path}: arrays or inline tables nest too deeply for the TOML reader; a search "
+                          f"space nests a few levels at most") from None
     return _SpaceReader(path, text).read(document)
 
 
