@@ -197,3 +197,16 @@ def test_a_checkpoint_is_written_atomically_with_every_generator(tmp_path):
     assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
     with pytest.raises(RuntimeError, match="fit hands the callback its run"):
         Checkpoint(tmp_path).save()
+
+
+def test_a_damaged_checkpoint_is_refused_naming_the_tensor(tmp_path):
+    from synaptica.errors import FormatError
+    from synaptica.io.safetensors_format import load_tensors, save_tensors
+
+    _train("backprop", tmp_path, epochs=1)
+    path = latest_checkpoint(tmp_path)
+    tensors, metadata = load_tensors(path)
+    tensors["model/layers.0.weight"][0, 0] += 1.0  # one weight changed after saving, checksums kept
+    save_tensors(path, tensors, metadata)
+    with pytest.raises(FormatError, match=r"model/layers\.0\.weight.*an older checkpoint"):
+        _train("backprop", tmp_path / "again", epochs=2, resume=path)

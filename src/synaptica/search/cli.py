@@ -24,7 +24,7 @@ from synaptica.parallel import EXECUTORS
 from synaptica.search.load import load_space
 from synaptica.search.report import format_table
 from synaptica.search.results import ResultsFile
-from synaptica.search.runner import not_utf8, read_results, run_search
+from synaptica.search.runner import read_results, run_search
 from synaptica.search.sampler import make_sampler
 
 #: trials run by the random and Bayesian samplers when --trials is not given
@@ -86,10 +86,7 @@ def search_command(args: argparse.Namespace) -> int:
     check_output_file(results.path, "--results")
     if args.sampler == "bayes":
         check_output_file(journal, "--journal")
-    try:
-        space = load_space(space_path)
-    except UnicodeDecodeError as error:
-        raise not_utf8(space_path, error, "a search space is a TOML file") from None
+    space = load_space(space_path)  # names the file when it is not UTF-8 TOML
     try:
         if args.sampler == "bayes":
             _quiet_optuna()

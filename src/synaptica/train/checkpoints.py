@@ -16,6 +16,7 @@ Inside, the arrays are tensors and the rest is JSON in the metadata:
     history/losses/<e>     every step's cost in epoch e
     source/<key>           between two steps: where the epoch stands (its order, the next batch)
     synaptica.run          {"epoch", "step", "steps", "generators", "history", "callbacks", ...}
+    synaptica.crc32        a CRC-32 of every tensor and entry, checked on resume (damage is named)
 
 A run continued from a checkpoint (``fit(..., resume=path)``) gives bit for bit the weights, the
 history and the test figures of a run that was never stopped: every Generator's state is saved (the
@@ -38,6 +39,7 @@ import numpy as np
 
 from synaptica.errors import FormatError
 from synaptica.io.atomic import remove_temporaries
+from synaptica.io.checksum import CHECKSUM_KEY, checksums, verify_checksums
 from synaptica.io.safetensors_format import load_tensors, read_metadata, save_tensors
 from synaptica.train.history import History
 from synaptica.train.interrupt import StopRequest, TrainingInterrupted
@@ -79,6 +81,7 @@ def save_checkpoint(path: str | os.PathLike, run: Run, metadata: dict[str, str] 
                     "stopped_early": history.stopped_early, "stop_reason": history.stop_reason},
     }
     header = {"synaptica.checkpoint": FORMAT_VERSION, RUN_KEY: json.dumps(state), **(metadata or {})}
+    header[CHECKSUM_KEY] = checksums(tensors, header)
     save_tensors(path, tensors, header)
     return Path(path)
 
@@ -89,6 +92,10 @@ def restore_checkpoint(path: str | os.PathLike, run: Run) -> dict[str, str]:
     name = os.fspath(path)
     tensors, metadata = load_tensors(path)
     state = _run_state(name, metadata)
+    try:
+        verify_checksums(tensors, metadata, name)
+    except FormatError as error:
+        raise FormatError(f"{error} (an older checkpoint beside it may be whole: resume from its path)") from None
     for what, saved, current in [("model", state["architecture"], run.model.config()),
                                  ("rule", state["rule"], getattr(run.rule, "name", type(run.rule).__name__)),
                                  ("callbacks", state["callbacks"], [type(c).__name__ for c in run.callbacks])]:
