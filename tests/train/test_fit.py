@@ -165,3 +165,27 @@ def test_restore_best_puts_back_the_best_validation_epoch(fashion, capsys):
     assert history.restored_epoch == best
     assert all(np.array_equal(p.data, q) for p, q in zip(model.parameters(), snapshots[best]))
     assert f"Restored the weights of epoch {best}" in capsys.readouterr().out
+
+
+def test_labels_a_network_cannot_have_are_refused_naming_the_first():
+    x = np.zeros((6, 4), np.float32)
+    model = mlp([4, 3], "relu", rng=0)
+    rule = Backprop(LogLikelihoodCost(), SGD(model.parameters(), 0.1))
+    with pytest.raises(ValueError, match=r"2 class labels are negative, the first at index 3 \(-1\)"):
+        fit(model, rule, (x, np.array([0, 1, 2, -1, 0, -2])), epochs=1, batch_size=2, verbose=False)
+    with pytest.raises(ValueError, match=r"label 3 \(example \d of the batch\) is not a class of an output with 3 units"):
+        fit(model, rule, (x, np.array([0, 1, 2, 3, 0, 1])), epochs=1, batch_size=6, verbose=False)
+    with pytest.raises(ValueError, match=r"targets of shape \(6,\) \(float64\)"):
+        fit(model, rule, (x, np.zeros(6)), epochs=1, batch_size=6, verbose=False)
+    with pytest.raises(ValueError, match="hold no examples"):
+        fit(model, rule, (x[:0], np.zeros(0, int)), epochs=1, batch_size=6, verbose=False)
+
+
+def test_evaluate_refuses_targets_that_do_not_match_naming_the_first():
+    from synaptica.train import evaluate
+
+    model, x = mlp([4, 3], "relu", rng=0), np.zeros((5, 4), np.float32)
+    with pytest.raises(ValueError, match="5 inputs but 4 targets"):
+        evaluate(model, x, np.zeros(4, int))
+    with pytest.raises(ValueError, match=r"2 labels are not classes of the model's 3 outputs \(0..2\), the first at index 3 \(5\)"):
+        evaluate(model, x, np.array([0, 1, 2, 5, -1]))

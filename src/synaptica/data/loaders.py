@@ -64,6 +64,12 @@ class ArraySource:
                  augment: Augmentation | None = None, shuffle: bool = True):
         if y is not None and len(x) != len(y):
             raise ValueError(f"fit: {len(x)} inputs but {len(y)} targets")
+        if len(x) == 0:
+            raise ValueError("fit: the training data hold no examples")
+        if y is not None and np.ndim(y) == 1 and np.asarray(y).dtype.kind == "i" and np.min(y) < 0:
+            negative = np.flatnonzero(np.asarray(y) < 0)
+            raise ValueError(f"fit: {len(negative)} class labels are negative, the first at index {negative[0]} "
+                             f"({y[negative[0]]}); labels are 0, 1, ... (NumPy would read -1 as the last class)")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"fit: batch_size must be an integer >= 1, got {batch_size!r}")
         self.x, self.y = x, y

@@ -32,11 +32,30 @@ def _dense_targets(targets, output: np.ndarray, loss: str) -> np.ndarray:
     if y.shape == output.shape:
         return y.astype(output.dtype, copy=False)
     if y.ndim == 1 and output.ndim == 2 and len(y) == len(output) and y.dtype.kind in "iu":
-        return _identity(output.shape[1], output.dtype)[y]  # row y of I is label y's one-hot vector
+        try:
+            return _identity(output.shape[1], output.dtype)[_checked_labels(y, output.shape[1], loss)]
+        except IndexError:  # row y of I is label y's one-hot vector; there is no row y
+            raise _labels_out_of_range(y, output.shape[1], loss) from None
     raise ShapeError(
-        f"{loss}: targets of shape {y.shape} do not fit output of shape {output.shape}; "
-        f"give class labels of shape ({len(output)},) or targets of shape {output.shape}."
+        f"{loss}: targets of shape {y.shape} ({y.dtype}) do not fit output of shape {output.shape}; "
+        f"give integer class labels of shape ({len(output)},) or targets of shape {output.shape}."
     )
+
+
+def _checked_labels(y: np.ndarray, classes: int, loss: str) -> np.ndarray:
+    """Integer labels as they are; signed ones are refused when negative (NumPy would read −1 as the
+    last class). Labels ≥ ``classes`` make the indexing fail (see :func:`_labels_out_of_range`)."""
+    if y.dtype.kind == "i" and len(y) and y.min() < 0:
+        raise _labels_out_of_range(y, classes, loss)
+    return y
+
+
+def _labels_out_of_range(y: np.ndarray, classes: int, loss: str) -> ShapeError:
+    bad = (y < 0) | (y >= classes)
+    first = int(np.argmax(bad))
+    return ShapeError(f"{loss}: label {y[first]} (example {first} of the batch) is not a class of an output with "
+                      f"{classes} units (0..{classes - 1}); {int(bad.sum())} of the batch's {len(y)} labels are "
+                      "out of that range")
 
 
 @functools.lru_cache(maxsize=16)
@@ -100,7 +119,10 @@ def softmax_cross_entropy(z: Tensor, targets, reduction: str = "mean") -> Tensor
     y = _target_array(targets)
     if y.ndim == 1 and y.dtype.kind in "iu" and len(y) == len(x):
         rows = np.arange(len(x))
-        cost = -scale * log_a[rows, y].sum()
+        try:
+            cost = -scale * log_a[rows, _checked_labels(y, x.shape[1], "softmax_cross_entropy")].sum()
+        except IndexError:
+            raise _labels_out_of_range(y, x.shape[1], "softmax_cross_entropy") from None
 
         def vjp(g):
             grad = np.exp(log_a)

@@ -11,10 +11,10 @@ import numpy as np
 from synaptica.losses import get_cost
 from synaptica.nn.module import Module
 from synaptica.optim.hessian import parameter_vector, vector_pieces
+from synaptica.parallel.blas import blas_threads
 from synaptica.parallel.tasks import worker_task
 from synaptica.rules.base import GradientRule, State, checked_cost, inputs_and_targets, model_input
 from synaptica.tensor import no_grad
-from synaptica.parallel.blas import blas_threads
 
 #: The worker task that scores a slice of the population (see :func:`evaluate_members`).
 FITNESS_TASK = "synaptica.rules.evolution_strategies:evaluate_members"

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from synaptica.checks import positive_int
+from synaptica.errors import ShapeError
 from synaptica.losses import Cost
 from synaptica.nn.module import Module, input_tensor
-from synaptica.tensor import Tensor, no_grad
 from synaptica.parallel.blas import blas_threads, inference_workers
+from synaptica.tensor import Tensor, no_grad
 
 
 def predict(model: Module, x: np.ndarray, batch_size: int = 1000, workers: int | str = "auto") -> np.ndarray:
@@ -70,7 +71,15 @@ def evaluate(model: Module, x: np.ndarray, y: np.ndarray, cost: Cost | None = No
     With class labels (``y`` of shape (n,)) a prediction is correct when the output's arg-max is
     the label. With target rows (XOR's 0/1 targets) it is correct when every output rounds to its
     target. ``x`` is cast to the model's dtype, as by :func:`predict`."""
+    y = np.asarray(y)
+    if len(x) != len(y):
+        raise ShapeError(f"evaluate: {len(x)} inputs but {len(y)} targets; give one target per input")
     output = predict(model, x, batch_size)
+    if y.ndim == 1 and output.ndim == 2 and y.dtype.kind in "iu" and len(y):
+        outside = np.flatnonzero((y < 0) | (y >= output.shape[1]))
+        if len(outside):
+            raise ShapeError(f"evaluate: {len(outside)} labels are not classes of the model's {output.shape[1]} "
+                             f"outputs (0..{output.shape[1] - 1}), the first at index {outside[0]} ({y[outside[0]]})")
     mean_cost = float("nan")
     if cost is not None:
         with no_grad():

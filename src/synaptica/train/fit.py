@@ -31,7 +31,6 @@ from synaptica.nn.module import Module
 from synaptica.parallel.blas import blas_threads, training_threads
 from synaptica.random import SeedLike, as_generator, stream
 from synaptica.rules.base import LearningRule
-from synaptica.parallel.blas import blas_threads, training_threads
 from synaptica.train.callbacks import EarlyStopping, StopTraining
 from synaptica.train.checkpoints import latest_checkpoint, restore_checkpoint
 from synaptica.train.evaluators import Classification
