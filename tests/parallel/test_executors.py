@@ -143,3 +143,16 @@ def test_bad_arguments_are_refused():
         ProcessExecutor(0)
     with pytest.raises(ValueError, match="runs one task at a time"):
         make_executor("serial", 2)
+
+
+def test_a_task_that_overflows_prints_no_numpy_warning_in_the_worker(capfd):
+    """The result carries the overflow (inf); the worker's stderr stays quiet for the caller's message."""
+    from synaptica.parallel import ProcessExecutor
+    from synaptica.parallel.diagnostics import product
+    from synaptica.parallel.tasks import task_name
+
+    huge = np.full((300, 50), 1e38, dtype=np.float32)
+    with ProcessExecutor(1) as executor:
+        (result,) = executor.map(task_name(product), [{"seed": 0, "weights": huge}])
+    assert np.isnan(result["out"]).any()  # inf − inf in the product
+    assert "RuntimeWarning" not in capfd.readouterr().err

@@ -82,8 +82,13 @@ def decode(data: bytes, source: str = "a task's payload") -> dict[str, Any]:
 
 
 def run_task(task: str, data: bytes, prefix: bytes = b"") -> bytearray:
-    """Decode a payload, run the task on it, encode its result (after ``prefix``): what every worker does."""
-    return encode(resolve(task)(decode(data)), prefix)
+    """Decode a payload, run the task on it, encode its result (after ``prefix``): what every worker does.
+
+    NumPy's floating-point warnings are off inside a task: an overflow shows in the result (a member
+    of a population whose cost is infinite is ranked last), and a worker's stderr would otherwise
+    print warnings to a user in place of the caller's own message."""
+    with np.errstate(all="ignore"):
+        return encode(resolve(task)(decode(data)), prefix)
 
 
 def describe_failure(error: BaseException) -> dict:
