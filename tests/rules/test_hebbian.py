@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 
 from synaptica import fit
+from synaptica.errors import NonFiniteError
 from synaptica.nn import Conv2d, Flatten, Linear, Sequential, mlp
 from synaptica.rules import HEBBIAN_RULES, Hebb, Oja, Sanger
 from synaptica.train import PrincipalComponents
+from tests.conftest import REPO, run_python
+from tests.png_check import assert_png_not_blank
 from tests.rules.resume import assert_resumes_exactly
 
 
@@ -132,3 +135,22 @@ def test_state_dict_resumes_exactly(rule_class, rng):
     batches = [(x[i:i + 6] - x.mean(axis=0),) for i in range(0, 120, 6)]
     assert_resumes_exactly(lambda: (Linear(6, 3, bias=False, rng=0), rule_class(lambda t: 0.01 / (1 + t))), batches)
     assert_resumes_exactly(lambda: (Linear(6, 3, bias=False, rng=0), rule_class(0.01)), batches)
+
+
+def test_plain_hebb_in_fit_stops_with_a_named_error_before_its_weights_overflow(rng):
+    x = rng.standard_normal((2000, 4)) * [3.0, 1.0, 1.0, 1.0]
+    model = Linear(4, 1, bias=False, rng=0)
+    with pytest.raises(NonFiniteError, match=r"Hebb: the update would make the weights of Linear\(4→1\) non-finite "
+                                             r".*plain Hebbian learning grows without bound: use Oja or Sanger"):
+        fit(model, Hebb(0.1), x, epochs=5, batch_size=10, rng=0, verbose=False)
+    assert np.isfinite(model.weight.data).all()
+
+
+def test_the_example_compares_oja_and_sanger_with_the_svd(fashion, tmp_path):
+    out = tmp_path / "hebbian.png"
+    result = run_python([str(REPO / "examples" / "hebbian.py"), "--examples", "3000", "--components", "3",
+                         "--epochs", "10", "--out", str(out)])
+    assert result.returncode == 0, result.stderr
+    sanger = result.stdout.split("sanger: |cos| with SVD components 1-3: ")[1].split(";")[0]
+    assert min(float(c) for c in sanger.split()) >= 0.95 and f"Wrote {out}" in result.stdout
+    assert_png_not_blank(out)

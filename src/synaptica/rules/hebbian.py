@@ -41,6 +41,7 @@ from typing import Callable
 
 import numpy as np
 
+from synaptica.errors import NonFiniteError
 from synaptica.nn.linear import Linear
 from synaptica.nn.module import Module
 from synaptica.rules.base import State
@@ -55,6 +56,9 @@ class HebbianRule:
     A subclass writes :meth:`update`, the average ΔW/η of one batch. The learning rate is a number > 0
     or a schedule ``step -> η`` (such as those in :mod:`synaptica.optim.schedules`; Oja's convergence
     proof asks for Σηₜ = ∞ and Σηₜ² < ∞, e.g. ηₜ = η₀ / (1 + t/τ)).
+
+    A step whose update would overflow the weights (plain Hebb, sooner or later) raises
+    :class:`~synaptica.errors.NonFiniteError` and leaves them as they were.
 
     Step metrics: ``loss``, the batch's mean squared reconstruction error per input value,
     ‖x − yW‖²/n (what PCA minimises), and ``weight_norm``, the largest row norm of W.
@@ -94,11 +98,17 @@ class HebbianRule:
             raise RuntimeError(f"{type(self).__name__}: call bind(model, rng) before step (fit does it)")
         weight = self._layer.weight.data
         x = np.asarray(batch[0], dtype=weight.dtype).reshape(len(batch[0]), -1)
-        y = x @ weight.T
-        loss = float(np.mean((x - y @ weight) ** 2))
-        weight += (self.rate() * self.update(weight, x, y)).astype(weight.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is caught below, by name
+            y = x @ weight.T
+            loss = float(np.mean((x - y @ weight) ** 2))
+            updated = weight + (self.rate() * self.update(weight, x, y)).astype(weight.dtype)
+        if not np.isfinite(updated).all():
+            raise NonFiniteError(f"{type(self).__name__}: the update would make the weights of {self._layer!r} "
+                                 f"non-finite (largest row norm {_largest_norm(weight):.3g}); plain "
+                                 f"Hebbian learning grows without bound: use Oja or Sanger, or a smaller η")
+        weight[...] = updated
         self.steps += 1
-        return {"loss": loss, "weight_norm": float(np.linalg.norm(weight, axis=1).max())}
+        return {"loss": loss, "weight_norm": _largest_norm(weight)}
 
     def state_dict(self) -> State:
         state = {"hebbian.steps": np.array(self.steps, dtype=np.int64)}
@@ -143,6 +153,11 @@ class Sanger(HebbianRule):
 
     def update(self, weight: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return (y.T @ x - np.tril(y.T @ y) @ weight) / len(x)
+
+
+def _largest_norm(weight: np.ndarray) -> float:
+    """The largest row norm of W, in float64 (a float32 W near its overflow still has a finite norm)."""
+    return float(np.linalg.norm(weight.astype(np.float64), axis=1).max())
 
 
 def hebbian_layer(model: Module, rule: str) -> Linear:
