@@ -10,6 +10,7 @@ from synaptica.errors import NonFiniteError
 from synaptica.nn import Conv2d, Flatten, Linear, Sequential, mlp
 from synaptica.rules import HEBBIAN_RULES, Hebb, Oja, Sanger
 from synaptica.train import PrincipalComponents
+from synaptica.train.checkpoints import Checkpoint
 from tests.conftest import REPO, run_python
 from tests.png_check import assert_png_not_blank
 from tests.rules.resume import assert_resumes_exactly
@@ -154,3 +155,17 @@ def test_the_example_compares_oja_and_sanger_with_the_svd(fashion, tmp_path):
     sanger = result.stdout.split("sanger: |cos| with SVD components 1-3: ")[1].split(";")[0]
     assert min(float(c) for c in sanger.split()) >= 0.95 and f"Wrote {out}" in result.stdout
     assert_png_not_blank(out)
+
+
+def test_a_run_stopped_and_resumed_from_its_checkpoint_ends_with_the_same_weights(rng, tmp_path):
+    x = rng.standard_normal((300, 6))
+    x -= x.mean(axis=0)
+    whole = Linear(6, 3, bias=False, rng=0)
+    fit(whole, Sanger(lambda t: 0.01 / (1 + t / 50)), x, epochs=4, batch_size=10, rng=0, verbose=False)
+    first = Linear(6, 3, bias=False, rng=0)
+    fit(first, Sanger(lambda t: 0.01 / (1 + t / 50)), x, epochs=2, batch_size=10, rng=0, verbose=False,
+        callbacks=[Checkpoint(tmp_path)])
+    resumed = Linear(6, 3, bias=False, rng=5)
+    fit(resumed, Sanger(lambda t: 0.01 / (1 + t / 50)), x, epochs=4, batch_size=10, rng=0, verbose=False,
+        callbacks=[Checkpoint(tmp_path)], resume=tmp_path)
+    assert np.array_equal(whole.weight.data, resumed.weight.data)
