@@ -77,10 +77,12 @@ def test_rules_by_name():
 
 
 def test_the_rule_registry_is_the_rule_classes_by_their_own_names():
-    """Every rule class the package exports is in RULES under its ``name``, and nothing else is."""
+    """Every rule class the package exports is in RULES or HEBBIAN_RULES under its ``name``, and nothing
+    else is."""
     import synaptica.rules as rules
 
     classes = {value for value in vars(rules).values()
                if isinstance(value, type) and callable(getattr(value, "step", None)) and isinstance(
                    getattr(value, "name", None), str) and value is not rules.GradientRule}
-    assert {cls.name: cls for cls in classes} == RULES
+    assert {cls.name: cls for cls in classes} == {**RULES, **rules.HEBBIAN_RULES}
+    assert not set(RULES) & set(rules.HEBBIAN_RULES)

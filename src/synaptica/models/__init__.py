@@ -1,5 +1,8 @@
 """Models that are more than a Sequential: each keeps ``forward`` as its inference path and offers the
-extra outputs training needs through named methods."""
+extra outputs training needs through named methods; and models that are not trained by the loop at all,
+with an estimator's shape (the Hopfield network: ``store`` patterns, ``recall`` them)."""
 
 from synaptica.models.autoencoder import Autoencoder as Autoencoder
 from synaptica.models.autoencoder import dense_autoencoder as dense_autoencoder
+from synaptica.models.hopfield import Hopfield as Hopfield
+from synaptica.models.hopfield import Recall as Recall

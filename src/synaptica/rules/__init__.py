@@ -7,11 +7,19 @@ from synaptica.rules.base import gradient_step as gradient_step
 from synaptica.rules.direct_feedback_alignment import DirectFeedbackAlignment as DirectFeedbackAlignment
 from synaptica.rules.evolution_strategies import EvolutionStrategies as EvolutionStrategies
 from synaptica.rules.feedback_alignment import FeedbackAlignment as FeedbackAlignment
+from synaptica.rules.hebbian import Hebb as Hebb
+from synaptica.rules.hebbian import Oja as Oja
+from synaptica.rules.hebbian import Sanger as Sanger
 from synaptica.rules.newton import DampedNewton as DampedNewton
 
-#: The rules by name, derived from the classes' own ``name``.
+#: The rules by name, derived from the classes' own ``name``: those that train a network on labelled
+#: data with a cost (``synaptica train --rule``, :func:`make_rule`).
 RULES = {rule.name: rule for rule in (Backprop, FeedbackAlignment, DirectFeedbackAlignment, EvolutionStrategies,
                                       DampedNewton)}
+
+#: The Hebbian rules by name: they train one bias-free linear layer on inputs alone, with no cost and
+#: no optimizer (``Oja(learning_rate=0.01)``; see :mod:`synaptica.rules.hebbian`).
+HEBBIAN_RULES = {rule.name: rule for rule in (Hebb, Oja, Sanger)}
 
 
 def make_rule(name: str, cost, optimizer, **options):

@@ -76,3 +76,47 @@ class Reconstruction:
     def __repr__(self) -> str:
         return f"Reconstruction({self.name}, {len(self.x)} examples)"
 
+
+
+class PrincipalComponents:
+    """How close the rows of a linear layer's W are to reference principal components, for Hebbian rules.
+
+    Metrics: ``<name>_cosine_<i>`` = |cos(wᵢ, vᵢ)| for each learnt row wᵢ against the reference vᵢ
+    (the sign of a component is arbitrary), ``<name>_min_cosine`` (the worst of them),
+    ``<name>_weight_norm`` (the largest ‖wᵢ‖: 1 at Oja's and Sanger's fixed points) and, given
+    centred data ``x``, ``<name>_mse``, the mean squared reconstruction error per input value of
+    x̂ = x Wᵀ W (PCA's minimum with orthonormal W equal to the first k components).
+
+    Args:
+        components: (k, n) reference components as rows, e.g. ``np.linalg.svd(x_centred)[2][:k]``.
+        x: centred data for the reconstruction error (optional).
+    """
+
+    def __init__(self, components: np.ndarray, x: np.ndarray | None = None, name: str = "validation"):
+        self.components = np.atleast_2d(np.asarray(components, dtype=np.float64))
+        self.x, self.name = x, name
+
+    def __call__(self, model: Module) -> dict[str, float]:
+        from synaptica.rules.hebbian import hebbian_layer
+
+        weight = hebbian_layer(model, "PrincipalComponents").weight.data.astype(np.float64)
+        if weight.shape[1] != self.components.shape[1] or weight.shape[0] > len(self.components):
+            raise ValueError(f"PrincipalComponents({self.name}): the layer's W is {weight.shape}, but "
+                             f"{self.components.shape} reference components were given")
+        norms = np.linalg.norm(weight, axis=1)
+        reference = self.components[:len(weight)]
+        cosines = np.abs((weight * reference).sum(axis=1)) / (norms * np.linalg.norm(reference, axis=1))
+        metrics = {f"{self.name}_cosine_{i + 1}": float(c) for i, c in enumerate(cosines)}
+        metrics.update({f"{self.name}_min_cosine": float(cosines.min()), f"{self.name}_weight_norm": float(norms.max())})
+        if self.x is not None:
+            x = np.asarray(self.x, dtype=np.float64).reshape(len(self.x), -1)
+            metrics[f"{self.name}_mse"] = float(np.mean((x - x @ weight.T @ weight) ** 2))
+        return metrics
+
+    def summary(self, metrics: dict[str, float]) -> str:
+        text = (f"{self.name} min cosine {metrics[f'{self.name}_min_cosine']:.4f}  "
+                f"|w| {metrics[f'{self.name}_weight_norm']:.4g}")
+        return text + (f"  mse {metrics[f'{self.name}_mse']:.5f}" if f"{self.name}_mse" in metrics else "")
+
+    def __repr__(self) -> str:
+        return f"PrincipalComponents({self.name}, {len(self.components)} components)"
