@@ -3,3 +3,4 @@ extra outputs training needs through named methods."""
 
 from synaptica.models.autoencoder import Autoencoder as Autoencoder
 from synaptica.models.autoencoder import dense_autoencoder as dense_autoencoder
+from synaptica.models.centres import Centres as Centres

@@ -10,6 +10,7 @@ from synaptica.train.evaluate import confusion_matrix as confusion_matrix
 from synaptica.train.evaluate import evaluate as evaluate
 from synaptica.train.evaluate import predict as predict
 from synaptica.train.evaluators import Classification as Classification
+from synaptica.train.evaluators import Quantization as Quantization
 from synaptica.train.evaluators import Reconstruction as Reconstruction
 from synaptica.train.fit import fit as fit
 from synaptica.train.history import History as History
