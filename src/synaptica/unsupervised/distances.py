@@ -49,13 +49,7 @@ def squared_distances(x: np.ndarray, centres: np.ndarray, x_sq: np.ndarray | Non
 
 def nearest(x: np.ndarray, centres: np.ndarray, x_sq: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The index of each point's nearest centre and its squared distance to it, block by block."""
-    x_sq = squared_norms(x) if x_sq is None else x_sq
-    labels = np.empty(len(x), dtype=np.int64)
-    closest = np.empty(len(x), dtype=x.dtype)
-    for rows in chunks(len(x), len(centres)):
-        distances = squared_distances(x[rows], centres, x_sq[rows])
-        labels[rows] = distances.argmin(axis=1)
-        closest[rows] = distances[np.arange(len(distances)), labels[rows]]
+    labels, closest, _ = _bestblocks(x, centres, x_sq, sums=False)
     return labels, closest
 
 
@@ -64,18 +58,35 @@ def assign_and_sum(x: np.ndarray, centres: np.ndarray, x_sq: np.ndarray) -> tupl
     """Lloyd's two halves in one pass over the data: each point's nearest centre (labels), its squared
     distance, and per centre the sum of its points and their count.
 
-    The sums are the product of each block's one-hot label matrix (rows, k) with the block, so no
-    Python loop runs over points or centres.
+    The sums are the product of each block's one-hot label matrix (rows, k) with the block, made while
+    the block is still in cache, so no Python loop runs over points or centres.
     """
+    labels, closest, sums = _bestblocks(x, centres, x_sq, sums=True)
+    return labels, closest, sums, np.bincount(labels, minlength=len(centres))
+
+
+def _bestblocks(x: np.ndarray, centres: np.ndarray, x_sq: np.ndarray | None, sums: bool):
+    """Labels and squared distances of the nearest centres, and (with ``sums``) the sums per centre.
+
+    The nearest centre minimises ‖c‖² − 2x·c alone (‖x‖² is the same for every centre), so ‖x‖² is
+    added to the minimum only."""
+    x_sq = squared_norms(x) if x_sq is None else x_sq
     k = len(centres)
+    c_sq = squared_norms(centres)
     labels = np.empty(len(x), dtype=np.int64)
     closest = np.empty(len(x), dtype=x.dtype)
-    sums = np.zeros_like(centres)
+    totals = np.zeros_like(centres) if sums else None
     for rows in chunks(len(x), k):
-        distances = squared_distances(x[rows], centres, x_sq[rows])
-        block = distances.argmin(axis=1)
-        labels[rows], closest[rows] = block, distances[np.arange(len(block)), block]
-        one_hot = np.zeros_like(distances)
-        one_hot[np.arange(len(block)), block] = 1
-        sums += one_hot.T @ x[rows]
-    return labels, closest, sums, np.bincount(labels, minlength=k)
+        block = x[rows]
+        partial = block @ centres.T
+        partial *= -2
+        partial += c_sq
+        best = partial.argmin(axis=1)
+        every = np.arange(len(best))
+        labels[rows], closest[rows] = best, partial[every, best]
+        if sums:
+            one_hot = np.zeros_like(partial)
+            one_hot[every, best] = 1
+            totals += one_hot.T @ block
+    closest += x_sq
+    return labels, np.maximum(closest, 0, out=closest), totals
