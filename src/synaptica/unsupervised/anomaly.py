@@ -23,7 +23,7 @@ import numpy as np
 
 from synaptica.random import SeedLike, as_generator, stream
 from synaptica.unsupervised.distances import nearest
-from synaptica.unsupervised.inputs import data_matrix
+from synaptica.unsupervised.inputs import check_features, check_fitted, data_matrix
 from synaptica.unsupervised.kmeans import KMeans
 from synaptica.unsupervised.pca import PCA
 
@@ -70,7 +70,10 @@ def pca_scores(pca: PCA, x) -> np.ndarray:
 
 def kmeans_scores(kmeans: KMeans, x) -> np.ndarray:
     """minⱼ ‖x − μⱼ‖², the squared distance of each point to the nearest fitted centre."""
-    return nearest(kmeans._checked(x, "score"), kmeans.cluster_centers_)[1].astype(np.float64)
+    check_fitted(kmeans, "cluster_centers_")
+    x = check_features("kmeans_scores", data_matrix("kmeans_scores", x), kmeans.n_features_in_)
+    centres = kmeans.cluster_centers_
+    return nearest(x.astype(centres.dtype, copy=False), centres)[1].astype(np.float64)
 
 
 def autoencoder_scores(model, x, batch_size: int = 1000) -> np.ndarray:
