@@ -8,6 +8,7 @@ from synaptica import fit
 from synaptica.models import Centres
 from synaptica.rules import RULES, MiniBatchKMeans, make_rule
 from synaptica.train import Quantization, predict
+from synaptica.train.checkpoints import Checkpoint
 from synaptica.unsupervised import KMeans
 
 
@@ -61,3 +62,19 @@ def test_the_rule_is_registered_and_refuses_other_models():
         rule.step(centres, (np.zeros((5, 4)),))
     with pytest.raises(ValueError, match="5 points cannot seed 6 centres"):
         Centres.seeded(np.zeros((5, 3)), 6)
+
+
+def test_a_run_resumed_from_a_checkpoint_ends_with_the_same_centres(images, tmp_path):
+    """The centres are the model's buffer and the counts the rule's state: both go into the checkpoint,
+    so two epochs, then a third resumed from the file, give bitwise the centres of three at once."""
+    x = images[:2000].astype(np.float32)
+
+    def train(directory, epochs, resume=None):
+        model = Centres.seeded(x[:500], 6, rng=0)
+        fit(model, MiniBatchKMeans(), x, epochs=epochs, batch_size=128, rng=0, verbose=False,
+            callbacks=[Checkpoint(directory)], resume=resume)
+        return model.centres
+
+    whole = train(tmp_path / "whole", 3)
+    train(tmp_path / "first", 2)
+    assert np.array_equal(train(tmp_path / "resumed", 3, resume=tmp_path / "first"), whole)
