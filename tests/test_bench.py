@@ -78,3 +78,12 @@ def test_instruction_counts_split_a_step_by_library(subset_dir):
     assert floor_blas > 100 and abs(synaptica_blas - floor_blas) < 0.02 * floor_blas, result.stdout
     assert rows["Python"][0] > rows["Python"][1] > 0 and rows["total"][0] > rows["total"][1], result.stdout
     assert "synaptica / floor:" in result.stdout
+
+
+@pytest.mark.slow
+def test_the_unsupervised_bench_runs_and_both_libraries_agree(fashion):
+    result = run_python([str(BENCH / "unsupervised.py"), "--examples", "1000", "--repeats", "1", "--max-iter", "5"])
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[2:]}
+    assert set(rows) == {"kmeans", "pca"} and "iterations 5 / 5" in result.stdout
+    assert all(float(rows[name][3]) > 0 for name in rows)

@@ -66,10 +66,13 @@ def test_bad_names_and_misplaced_momentum_are_clear_errors():
 
 
 def test_rules_by_name():
+    import synaptica.rules as rules
+
     cost = LogLikelihoodCost()
     optimizer = make_optimizer("sgd", mlp(SIZES, "sigmoid", rng=0).parameters(), 0.1)
     assert set(RULES) == {"backprop", "feedback-alignment", "direct-feedback-alignment", "evolution-strategies",
-                          "damped-newton"}
+                          "damped-newton", "minibatch-kmeans", "hebb", "oja", "sanger"}
+    assert set(rules.NETWORK_RULES) == set(RULES) - {"minibatch-kmeans", "hebb", "oja", "sanger"}
     backprop = make_rule("backprop", cost, optimizer)
     assert isinstance(backprop, Backprop) and backprop.optimizer is optimizer
     assert isinstance(make_rule("feedback-alignment", cost, optimizer), FeedbackAlignment)
@@ -77,12 +80,11 @@ def test_rules_by_name():
 
 
 def test_the_rule_registry_is_the_rule_classes_by_their_own_names():
-    """Every rule class the package exports is in RULES or HEBBIAN_RULES under its ``name``, and nothing
-    else is."""
+    """Every rule class the package exports is in RULES under its ``name``, and nothing else is."""
     import synaptica.rules as rules
 
     classes = {value for value in vars(rules).values()
                if isinstance(value, type) and callable(getattr(value, "step", None)) and isinstance(
                    getattr(value, "name", None), str) and value is not rules.GradientRule}
-    assert {cls.name: cls for cls in classes} == {**RULES, **rules.HEBBIAN_RULES}
-    assert not set(RULES) & set(rules.HEBBIAN_RULES)
+    assert {cls.name: cls for cls in classes} == RULES
+    assert isinstance(make_rule("oja", learning_rate=0.01), rules.Oja)

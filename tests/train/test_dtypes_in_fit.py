@@ -7,11 +7,11 @@ import pytest
 from synaptica import LogLikelihoodCost, fit
 from synaptica.nn import mlp
 from synaptica.optim import Adam
-from synaptica.rules import RULES, make_rule
+from synaptica.rules import NETWORK_RULES, make_rule
 from synaptica.train import LayerSpeedMonitor
 
 
-@pytest.mark.parametrize("rule_name", sorted(set(RULES) - {"damped-newton"}))
+@pytest.mark.parametrize("rule_name", sorted(set(NETWORK_RULES) - {"damped-newton"}))
 @pytest.mark.parametrize("model_dtype, data_dtype", [(np.float32, np.float64), (np.float64, np.float32)])
 def test_every_rule_trains_a_model_on_data_of_another_dtype(rule_name, model_dtype, data_dtype):
     rng = np.random.default_rng(0)

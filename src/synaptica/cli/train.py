@@ -33,7 +33,7 @@ from synaptica.nn.cnn import cnn
 from synaptica.optim import OPTIMIZERS, make_optimizer
 from synaptica.parallel import EXECUTORS, make_executor
 from synaptica.recipes import CNN_DEFAULTS, DEFAULTS, ES_DEFAULTS, MODELS, recipe
-from synaptica.rules import RULES, make_rule
+from synaptica.rules import NETWORK_RULES, make_rule
 from synaptica.train import Classification, evaluate, fit
 from synaptica.train.checkpoints import Checkpoint
 from synaptica.train.interrupt import EXIT_STATUS, TrainingInterrupted, stop_on_signals
@@ -47,8 +47,9 @@ RULE_ALIASES = {"bp": "backprop", "fa": "feedback-alignment", "dfa": "direct-fee
 
 def _rule_name(text: str) -> str:
     name = RULE_ALIASES.get(text, text)
-    if name not in RULES:
-        choices = ", ".join(sorted(RULES)) + "; aliases " + ", ".join(f"{a} = {n}" for a, n in RULE_ALIASES.items())
+    if name not in NETWORK_RULES:
+        aliases = ", ".join(f"{a} = {n}" for a, n in RULE_ALIASES.items())
+        choices = ", ".join(sorted(NETWORK_RULES)) + "; aliases " + aliases
         raise argparse.ArgumentTypeError(f"unknown rule {text!r}; choose from {choices}")
     return name
 
@@ -101,7 +102,7 @@ def add_train_command(commands) -> None:
                        help="cosine: η falls along half a cosine from --eta to --eta/100 by the last epoch "
                             f"(default: constant; {CNN_DEFAULTS['schedule']} with --model cnn or --rule es)")
     train.add_argument("--rule", type=_rule_name, default=DEFAULTS["rule"], metavar="RULE",
-                       help=f"learning rule, one of {', '.join(sorted(RULES))} (aliases: "
+                       help=f"learning rule, one of {', '.join(sorted(NETWORK_RULES))} (aliases: "
                             f"{', '.join(RULE_ALIASES)}): exact backprop, feedback alignment (fixed random backward "
                             "weights), direct feedback alignment (the output error sent to every hidden layer "
                             "through its own fixed random matrix), or damped Newton steps (ignores --eta and "

@@ -6,3 +6,4 @@ from synaptica.models.autoencoder import Autoencoder as Autoencoder
 from synaptica.models.autoencoder import dense_autoencoder as dense_autoencoder
 from synaptica.models.hopfield import Hopfield as Hopfield
 from synaptica.models.hopfield import Recall as Recall
+from synaptica.models.centres import Centres as Centres

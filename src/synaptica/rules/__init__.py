@@ -10,24 +10,27 @@ from synaptica.rules.feedback_alignment import FeedbackAlignment as FeedbackAlig
 from synaptica.rules.hebbian import Hebb as Hebb
 from synaptica.rules.hebbian import Oja as Oja
 from synaptica.rules.hebbian import Sanger as Sanger
+from synaptica.rules.minibatch_kmeans import MiniBatchKMeans as MiniBatchKMeans
 from synaptica.rules.newton import DampedNewton as DampedNewton
 
-#: The rules by name, derived from the classes' own ``name``: those that train a network on labelled
-#: data with a cost (``synaptica train --rule``, :func:`make_rule`).
+#: Every learning rule by name, derived from the classes' own ``name``.
 RULES = {rule.name: rule for rule in (Backprop, FeedbackAlignment, DirectFeedbackAlignment, EvolutionStrategies,
-                                      DampedNewton)}
+                                      DampedNewton, MiniBatchKMeans, Hebb, Oja, Sanger)}
 
-#: The Hebbian rules by name: they train one bias-free linear layer on inputs alone, with no cost and
-#: no optimizer (``Oja(learning_rate=0.01)``; see :mod:`synaptica.rules.hebbian`).
-HEBBIAN_RULES = {rule.name: rule for rule in (Hebb, Oja, Sanger)}
+#: The rules that train a network's parameters from a cost (what ``synaptica train --rule`` offers);
+#: the others learn without one: mini-batch k-means moves centres, the Hebbian rules follow activity.
+NETWORK_RULES = {name: rule for name, rule in RULES.items() if "cost" in rule.arguments}
+
+#: The Hebbian rules: one bias-free linear layer trained on inputs alone (:mod:`synaptica.rules.hebbian`).
+HEBBIAN_RULES = {name: rule for name, rule in RULES.items() if rule in (Hebb, Oja, Sanger)}
 
 
-def make_rule(name: str, cost, optimizer, **options):
-    """The learning rule called ``name`` (a key of :data:`RULES`) with its cost, optimizer and the rule's
-    own ``options`` (``population=`` and ``sigma=`` for evolution strategies). Damped Newton takes its
-    own steps from the Hessian and uses no optimizer."""
+def make_rule(name: str, cost=None, optimizer=None, **options):
+    """The learning rule called ``name`` (a key of :data:`RULES`), given what its class takes of the
+    cost and the optimizer (its ``arguments``: backprop both, damped Newton the cost alone, the
+    Hebbian rules and mini-batch k-means neither) and the rule's own ``options`` (``population=``
+    and ``sigma=`` for evolution strategies, ``learning_rate=`` for Oja)."""
     if name not in RULES:
         raise ValueError(f"unknown learning rule {name!r}; choose from {sorted(RULES)}")
-    if RULES[name] is DampedNewton:
-        return DampedNewton(cost, **options)
-    return RULES[name](cost, optimizer, **options)
+    given = {"cost": cost, "optimizer": optimizer}
+    return RULES[name](*[given[argument] for argument in RULES[name].arguments], **options)

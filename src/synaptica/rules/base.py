@@ -97,6 +97,8 @@ class GradientRule:
     """
 
     name = "gradient-rule"
+    #: what :func:`~synaptica.rules.make_rule` passes to the constructor, in order
+    arguments = ("cost", "optimizer")
 
     def __init__(self, cost: Cost, optimizer: Optimizer):
         if not isinstance(cost, Cost):

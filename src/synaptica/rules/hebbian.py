@@ -65,6 +65,7 @@ class HebbianRule:
     """
 
     name = "hebbian"
+    arguments = ()  # no cost, no optimizer: each weight changes with the activity at its two ends
 
     def __init__(self, learning_rate: LearningRate = 0.01):
         if callable(learning_rate):

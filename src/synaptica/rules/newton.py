@@ -76,6 +76,7 @@ class DampedNewton:
     """
 
     name = "damped-newton"
+    arguments = ("cost",)  # its steps come from the Hessian, not from an optimizer
 
     def __init__(self, cost: Cost, damping: float = 1.0, solver: str = "auto", dense_limit: int = 100,
                  increase: float = 1.5, decrease: float = 2.0 / 3.0, max_tries: int = 30,

@@ -11,6 +11,7 @@ from synaptica.train.evaluate import evaluate as evaluate
 from synaptica.train.evaluate import predict as predict
 from synaptica.train.evaluators import Classification as Classification
 from synaptica.train.evaluators import PrincipalComponents as PrincipalComponents
+from synaptica.train.evaluators import Quantization as Quantization
 from synaptica.train.evaluators import Reconstruction as Reconstruction
 from synaptica.train.fit import fit as fit
 from synaptica.train.history import History as History

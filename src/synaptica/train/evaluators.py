@@ -17,6 +17,8 @@ from synaptica.losses import Cost
 from synaptica.nn.module import Module
 from synaptica.tensor import Tensor, no_grad
 from synaptica.train.evaluate import Evaluation, evaluate, predict
+from synaptica.unsupervised.distances import nearest
+from synaptica.unsupervised.inputs import data_matrix
 
 
 class Classification:
@@ -120,3 +122,29 @@ class PrincipalComponents:
 
     def __repr__(self) -> str:
         return f"PrincipalComponents({self.name}, {len(self.components)} components)"
+
+
+class Quantization:
+    """How well a model's centres represent data ``x``: ``<name>_inertia`` and ``<name>_quantization``.
+
+    For models that hold k centres μⱼ (:class:`~synaptica.models.Centres`, trained by mini-batch
+    k-means): each point is replaced by its nearest centre, and the inertia is k-means' objective
+    Σᵢ minⱼ ‖xᵢ − μⱼ‖² over the data; the quantization error is its mean per point (the mean squared
+    distance, Kohonen's figure for self-organizing maps too).
+    """
+
+    def __init__(self, x: np.ndarray, name: str = "validation"):
+        self.x = data_matrix(f"Quantization({name})", x)
+        self.name = name
+
+    def __call__(self, model: Module) -> dict[str, float]:
+        closest = nearest(self.x.astype(model.centres.dtype, copy=False), model.centres)[1]
+        inertia = float(closest.sum(dtype=np.float64))
+        return {f"{self.name}_inertia": inertia, f"{self.name}_quantization": inertia / len(self.x)}
+
+    def summary(self, metrics: dict[str, float]) -> str:
+        return (f"{self.name} inertia {metrics[f'{self.name}_inertia']:.6g}  "
+                f"quantization error {metrics[f'{self.name}_quantization']:.4f}")
+
+    def __repr__(self) -> str:
+        return f"Quantization({self.name}, {len(self.x)} examples)"

@@ -1,0 +1,162 @@
+"""k-means clustering by Lloyd's algorithm, seeded by k-means++, with restarts.
+
+An estimator in scikit-learn's shape, not a rule of the training loop: ``KMeans(k).fit(x)`` returns
+the estimator, whose fitted attributes end in ``_``. Its online form, mini-batch k-means, is a rule
+of the loop (:mod:`synaptica.rules.minibatch_kmeans`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synaptica.checks import non_negative_float, positive_int
+from synaptica.parallel.blas import blas_threads, training_threads
+from synaptica.random import SeedLike, as_generator
+from synaptica.unsupervised.distances import assign_and_sum, nearest, squared_distances, squared_norms
+from synaptica.unsupervised.inputs import check_features, check_fitted, data_matrix
+from synaptica.unsupervised.seeding import kmeans_plus_plus
+
+
+class KMeans:
+    """Partition points into k clusters, each represented by the mean of its points.
+
+    Lloyd's objective, the inertia, is the sum of squared distances of the points to their centres::
+
+        J(c, μ) = Σᵢ ‖xᵢ − μ_{cᵢ}‖²
+
+    Lloyd's algorithm lowers it by alternating its two minimisations until nothing changes:
+    assign each point to its nearest centre (cᵢ = argminⱼ ‖xᵢ − μⱼ‖², the E-step), then move each
+    centre to the mean of its points (μⱼ = mean of {xᵢ : cᵢ = j}, the M-step). Neither step can raise
+    J, so it converges, but to a local minimum that depends on the start: the starts are chosen by
+    k-means++ D² sampling (:mod:`synaptica.unsupervised.seeding`, Arthur and Vassilvitskii 2007), and
+    ``n_init`` runs from different starts keep the one of lowest inertia.
+
+    The distances are one matrix product per block of points (‖x‖² − 2x·μ + ‖μ‖²,
+    :mod:`synaptica.unsupervised.distances`), so memory stays bounded for any number of points.
+    The products have k columns, as a training step's have a batch's rows, so they run on the BLAS
+    threads ``fit`` would give a batch of k (:func:`synaptica.parallel.blas.training_threads`: one
+    for k < 64 or on a machine of two cores, where a second OpenBLAS thread spins after each small
+    product and measured 3× slower). A run stops when no label changes, when the centres moved by
+    at most ``tol`` times the mean variance of the features (Σⱼ ‖μⱼ′ − μⱼ‖² ≤ tol · mean variance, scikit-learn's criterion), or
+    after ``max_iter`` iterations; the labels are then those of the final centres. A cluster left
+    empty takes the point farthest from its centre, as in scikit-learn.
+
+    Args:
+        n_clusters: k, at most the number of points.
+        n_init: runs from different k-means++ starts (1 when ``init`` is an array).
+        max_iter: Lloyd iterations per run at the most.
+        tol: the relative centre shift under which a run has converged.
+        init: ``"k-means++"`` or an array of k initial centres.
+        random_state: seed or Generator (:func:`synaptica.random.as_generator`) for the seeding.
+
+    Fitted attributes: ``cluster_centers_`` (k, d), ``labels_`` (n,), ``inertia_`` (J), ``n_iter_``
+    (iterations of the best run), ``n_features_in_``.
+
+    Reference: S. Lloyd, "Least squares quantization in PCM", IEEE Trans. Information Theory 28, 1982.
+    """
+
+    def __init__(self, n_clusters: int = 8, *, n_init: int = 10, max_iter: int = 300, tol: float = 1e-4,
+                 init="k-means++", random_state: SeedLike = None):
+        self.n_clusters = n_clusters
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.init = init
+        self.random_state = random_state
+
+    def fit(self, x) -> KMeans:
+        """Cluster the rows of ``x``; returns the estimator."""
+        owner = repr(self)
+        x = data_matrix(f"{owner}.fit", x)
+        k = positive_int(owner, "n_clusters", self.n_clusters)
+        n_init = positive_int(owner, "n_init", self.n_init)
+        max_iter = positive_int(owner, "max_iter", self.max_iter)
+        tol = non_negative_float(owner, "tol", self.tol) * float(np.mean(np.var(x, axis=0)))
+        if k > len(x):
+            raise ValueError(f"{owner}: {len(x)} points cannot make {k} clusters; "
+                             f"give at least {k} points or ask for at most {len(x)} clusters")
+        initial = self._initial_centres(owner, x, k)
+        rng = as_generator(self.random_state)
+        x_sq = squared_norms(x)
+        best = None
+        with blas_threads(training_threads(k)):  # products with k columns: fit's policy for a batch of k
+            for _ in range(1 if initial is not None else n_init):
+                start = initial.copy() if initial is not None else kmeans_plus_plus(x, k, rng, x_sq)
+                run = lloyd(x, start, x_sq, max_iter, tol)
+                if best is None or run[2] < best[2]:
+                    best = run
+        self.cluster_centers_, self.labels_, self.inertia_, self.n_iter_ = best
+        self.n_features_in_ = x.shape[1]
+        return self
+
+    def fit_predict(self, x) -> np.ndarray:
+        """``fit(x).labels_``."""
+        return self.fit(x).labels_
+
+    def predict(self, x) -> np.ndarray:
+        """The index of the nearest fitted centre of each point."""
+        return nearest(self._checked(x, "predict"), self.cluster_centers_)[0]
+
+    def transform(self, x) -> np.ndarray:
+        """The Euclidean distance of each point to each centre, (n, k)."""
+        x = self._checked(x, "transform")
+        return np.sqrt(np.concatenate([squared_distances(x[i:i + 4096], self.cluster_centers_)
+                                       for i in range(0, len(x), 4096)]))
+
+    def score(self, x) -> float:
+        """Minus the inertia of ``x`` under the fitted centres (higher is better, as scikit-learn)."""
+        return -float(nearest(self._checked(x, "score"), self.cluster_centers_)[1].sum(dtype=np.float64))
+
+    def _checked(self, x, method: str) -> np.ndarray:
+        check_fitted(self, "cluster_centers_")
+        owner = f"{self!r}.{method}"
+        return check_features(owner, data_matrix(owner, x), self.n_features_in_).astype(
+            self.cluster_centers_.dtype, copy=False)
+
+    def _initial_centres(self, owner: str, x: np.ndarray, k: int) -> np.ndarray | None:
+        if isinstance(self.init, str):
+            if self.init != "k-means++":
+                raise ValueError(f"{owner}: init must be 'k-means++' or an array of centres, got {self.init!r}")
+            return None
+        centres = np.asarray(self.init, dtype=x.dtype)
+        if centres.shape != (k, x.shape[1]):
+            raise ValueError(f"{owner}: init holds centres of shape {centres.shape}, expected ({k}, {x.shape[1]}) "
+                             f"for {k} clusters of points with {x.shape[1]} features")
+        return centres
+
+    def __repr__(self) -> str:
+        return f"KMeans(n_clusters={self.n_clusters})"
+
+
+def lloyd(x: np.ndarray, centres: np.ndarray, x_sq: np.ndarray, max_iter: int,
+          tol: float) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """One run of Lloyd's algorithm from ``centres``: (centres, labels, inertia, iterations)."""
+    previous = None
+    for iteration in range(1, max_iter + 1):
+        labels, closest, sums, counts = assign_and_sum(x, centres, x_sq)
+        if (counts == 0).any():
+            sums, counts = _relocate_empty(x, centres, labels, closest, sums, counts)
+        moved = sums / counts[:, None].astype(x.dtype)
+        shift = float(np.sum((moved - centres) ** 2))
+        centres = moved
+        if previous is not None and np.array_equal(labels, previous):
+            break
+        if shift <= tol:
+            break
+        previous = labels
+    labels, closest = nearest(x, centres, x_sq)  # the labels of the final centres
+    return centres, labels, float(closest.sum(dtype=np.float64)), iteration
+
+
+def _relocate_empty(x, centres, labels, closest, sums, counts):
+    """Give each empty cluster one of the points farthest from their centres (moved out of theirs)."""
+    empty = np.flatnonzero(counts == 0)
+    farthest = np.argsort(closest, kind="stable")[::-1][:len(empty)]
+    sums, counts = sums.copy(), counts.copy()
+    for cluster, point in zip(empty, farthest):
+        old = labels[point]
+        if counts[old] > 1:
+            sums[old] -= x[point]
+            counts[old] -= 1
+        sums[cluster], counts[cluster] = x[point], 1
+    return sums, counts
