@@ -71,8 +71,8 @@ def test_rules_by_name():
     cost = LogLikelihoodCost()
     optimizer = make_optimizer("sgd", mlp(SIZES, "sigmoid", rng=0).parameters(), 0.1)
     assert set(RULES) == {"backprop", "feedback-alignment", "direct-feedback-alignment", "evolution-strategies",
-                          "damped-newton", "minibatch-kmeans", "hebb", "oja", "sanger"}
-    assert set(rules.NETWORK_RULES) == set(RULES) - {"minibatch-kmeans", "hebb", "oja", "sanger"}
+                          "damped-newton", "minibatch-kmeans", "hebb", "oja", "sanger", "som", "batch-som"}
+    assert set(rules.NETWORK_RULES) == set(RULES) - {"minibatch-kmeans", "hebb", "oja", "sanger", "som", "batch-som"}
     backprop = make_rule("backprop", cost, optimizer)
     assert isinstance(backprop, Backprop) and backprop.optimizer is optimizer
     assert isinstance(make_rule("feedback-alignment", cost, optimizer), FeedbackAlignment)
@@ -88,3 +88,4 @@ def test_the_rule_registry_is_the_rule_classes_by_their_own_names():
                    getattr(value, "name", None), str) and value is not rules.GradientRule}
     assert {cls.name: cls for cls in classes} == RULES
     assert isinstance(make_rule("oja", learning_rate=0.01), rules.Oja)
+    assert isinstance(make_rule("som", iterations=10, sigma=2.0), rules.OnlineSOM)

@@ -7,3 +7,4 @@ from synaptica.models.autoencoder import dense_autoencoder as dense_autoencoder
 from synaptica.models.hopfield import Hopfield as Hopfield
 from synaptica.models.hopfield import Recall as Recall
 from synaptica.models.centres import Centres as Centres
+from synaptica.models.som import SelfOrganizingMap as SelfOrganizingMap

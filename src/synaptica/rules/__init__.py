@@ -12,13 +12,16 @@ from synaptica.rules.hebbian import Oja as Oja
 from synaptica.rules.hebbian import Sanger as Sanger
 from synaptica.rules.minibatch_kmeans import MiniBatchKMeans as MiniBatchKMeans
 from synaptica.rules.newton import DampedNewton as DampedNewton
+from synaptica.rules.som import BatchSOM as BatchSOM
+from synaptica.rules.som import OnlineSOM as OnlineSOM
 
 #: Every learning rule by name, derived from the classes' own ``name``.
 RULES = {rule.name: rule for rule in (Backprop, FeedbackAlignment, DirectFeedbackAlignment, EvolutionStrategies,
-                                      DampedNewton, MiniBatchKMeans, Hebb, Oja, Sanger)}
+                                      DampedNewton, MiniBatchKMeans, Hebb, Oja, Sanger, OnlineSOM, BatchSOM)}
 
 #: The rules that train a network's parameters from a cost (what ``synaptica train --rule`` offers);
-#: the others learn without one: mini-batch k-means moves centres, the Hebbian rules follow activity.
+#: the others learn without one: mini-batch k-means moves centres, the SOM rules move a map's
+#: prototypes, the Hebbian rules follow activity.
 NETWORK_RULES = {name: rule for name, rule in RULES.items() if "cost" in rule.arguments}
 
 #: The Hebbian rules: one bias-free linear layer trained on inputs alone (:mod:`synaptica.rules.hebbian`).
@@ -28,8 +31,9 @@ HEBBIAN_RULES = {name: rule for name, rule in RULES.items() if rule in (Hebb, Oj
 def make_rule(name: str, cost=None, optimizer=None, **options):
     """The learning rule called ``name`` (a key of :data:`RULES`), given what its class takes of the
     cost and the optimizer (its ``arguments``: backprop both, damped Newton the cost alone, the
-    Hebbian rules and mini-batch k-means neither) and the rule's own ``options`` (``population=``
-    and ``sigma=`` for evolution strategies, ``learning_rate=`` for Oja)."""
+    Hebbian rules, mini-batch k-means and the SOM rules neither) and the rule's own ``options`` (``population=``
+    and ``sigma=`` for evolution strategies, ``learning_rate=`` for Oja, ``iterations=``, ``sigma=`` and
+    ``learning_rate=`` for the SOM rules)."""
     if name not in RULES:
         raise ValueError(f"unknown learning rule {name!r}; choose from {sorted(RULES)}")
     given = {"cost": cost, "optimizer": optimizer}

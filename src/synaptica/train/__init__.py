@@ -10,6 +10,7 @@ from synaptica.train.evaluate import confusion_matrix as confusion_matrix
 from synaptica.train.evaluate import evaluate as evaluate
 from synaptica.train.evaluate import predict as predict
 from synaptica.train.evaluators import Classification as Classification
+from synaptica.train.evaluators import MapQuality as MapQuality
 from synaptica.train.evaluators import PrincipalComponents as PrincipalComponents
 from synaptica.train.evaluators import Quantization as Quantization
 from synaptica.train.evaluators import Reconstruction as Reconstruction

@@ -148,3 +148,29 @@ class Quantization:
 
     def __repr__(self) -> str:
         return f"Quantization({self.name}, {len(self.x)} examples)"
+
+
+class MapQuality:
+    """How well a self-organizing map fits data ``x``: ``<name>_quantization_error`` and
+    ``<name>_topographic_error``.
+
+    For a :class:`~synaptica.models.SelfOrganizingMap`: the quantization error is the mean distance
+    of each point to its best-matching unit's prototype, mean ‖x − w_c‖ (not squared, as MiniSom
+    reports it, unlike :class:`Quantization`'s mean squared distance); the topographic error is the
+    fraction of points whose best and second-best units are not neighbours on the grid.
+    """
+
+    def __init__(self, x: np.ndarray, name: str = "validation"):
+        self.x = data_matrix(f"MapQuality({name})", x)
+        self.name = name
+
+    def __call__(self, model: Module) -> dict[str, float]:
+        return {f"{self.name}_quantization_error": model.quantization_error(self.x),
+                f"{self.name}_topographic_error": model.topographic_error(self.x)}
+
+    def summary(self, metrics: dict[str, float]) -> str:
+        return (f"{self.name} quantization error {metrics[f'{self.name}_quantization_error']:.4f}  "
+                f"topographic error {metrics[f'{self.name}_topographic_error']:.4f}")
+
+    def __repr__(self) -> str:
+        return f"MapQuality({self.name}, {len(self.x)} examples)"
