@@ -59,9 +59,11 @@ def main(argv=None) -> dict:
         mean, spread = fitted.mean(axis=0), fitted.std(axis=0)
         spread[spread == 0] = 1
         scale = lambda x: (x - mean) / spread  # noqa: E731
+        pixels = lambda w: w * spread + mean  # noqa: E731 - prototypes drawn back in pixel units
         fitted, train, test = scale(fitted), scale(flat(splits.train)), scale(flat(splits.test))
     else:
         fitted = train = flat(splits.train)
+        pixels = lambda w: w  # noqa: E731
         test = flat(splits.test)
     iterations = settings["iterations"] or (len(fitted) if args.rule == "som" else -(-len(fitted) // args.batch_size))
     som = SelfOrganizingMap.pca(settings["rows"], settings["columns"], fitted)
@@ -94,7 +96,7 @@ def main(argv=None) -> dict:
     title = f"{args.data}: {som.rows}×{som.columns} SOM, quantization error {results['quantization_error']:.3f}"
     for path in (plot_map(som, train, out / f"som_{args.data}_map.png", y=splits.train.y,
                           title=title + " (hits and labels: training images)"),
-                 plot_prototypes(som, (side, side), out / f"som_{args.data}_prototypes.png", title=title)):
+                 plot_prototypes(SelfOrganizingMap(som.rows, som.columns, pixels(som.prototypes)), (side, side), out / f"som_{args.data}_prototypes.png", title=title)):
         print(f"Wrote {path}")
     return results
 

@@ -104,3 +104,17 @@ def test_autoencoder_reconstructs_better_than_pca_at_the_same_code_size(fashion,
 
     pixels = assert_png_not_blank(picture)
     assert pixels.shape[1] > 3 * pixels.shape[0]  # three rows of ten images
+
+
+def test_som_example_on_the_digits_reaches_minisoms_quantization_error(tmp_path):
+    """MiniSom's digits example (30 × 30, σ = 4, η = 0.5, triangle, 5,000 steps): quantization error
+    at most 3.05 (MiniSom reports 3.046; measured 3.001) and its two pictures."""
+    result = run_python([str(REPO / "examples" / "som.py"), "--out-dir", str(tmp_path)])
+    assert result.returncode == 0, result.stderr
+    error = float(re.search(r"quantization error ([0-9.]+)", result.stdout).group(1))
+    accuracy = float(re.search(r"majority-label test accuracy ([0-9.]+)", result.stdout).group(1))
+    assert error <= 3.05 and accuracy > 0.85
+    from tests.png_check import assert_png_not_blank
+
+    for name in ("som_digits_map.png", "som_digits_prototypes.png"):
+        assert_png_not_blank(tmp_path / name)

@@ -34,7 +34,11 @@ def plot_map(som, x, path: str | os.PathLike[str], *, y=None, title: str = "") -
     shown = right.imshow(som.hits(x), cmap="viridis", interpolation="nearest")
     figure.colorbar(shown, ax=right, shrink=0.8)
     right.set_title(f"hits ({len(x)} points)", fontsize=10)
+    from matplotlib.ticker import MaxNLocator
+
     for axes in (left, right):
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("column")
         axes.set_ylabel("row")
     if title:
