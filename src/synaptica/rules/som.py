@@ -137,10 +137,16 @@ class OnlineSOM(_SOMRule):
             winner = int(partial.argmin())
             distance += float(np.sqrt(max(partial[winner] + point @ point, 0.0)))
             sigma, rate = self.sigma_at(self.t), self.learning_rate_at(self.t)
-            h = self.spread(model.grid, np.array([winner]), sigma)[0] * rate
-            moved = h > 0
-            prototypes[moved] += (h[moved, None] * (point - prototypes[moved])).astype(prototypes.dtype, copy=False)
-            norms[moved] = squared_norms(prototypes[moved])
+            h = (self.spread(model.grid, np.array([winner]), sigma)[0] * rate).astype(prototypes.dtype, copy=False)
+            moved = np.flatnonzero(h)
+            if len(moved) == len(h):  # a Gaussian reaches every unit: update in place, without gathering rows
+                change = point - prototypes
+                change *= h[:, None]
+                prototypes += change
+                norms = squared_norms(prototypes)
+            else:
+                prototypes[moved] += h[moved, None] * (point - prototypes[moved])
+                norms[moved] = squared_norms(prototypes[moved])
             self.t += 1
         return {"loss": distance / len(x), "sigma": sigma, "learning_rate": rate}
 
