@@ -46,6 +46,18 @@ LAYER_CLASSES: tuple[type[Module], ...] = (
     Flatten, Unflatten, Dropout, BatchNorm1d, BatchNorm2d, PReLU, Maxout,
 )
 
+
+def _autoencoder() -> type[Module]:
+    from synaptica.models.autoencoder import Autoencoder  # models build on nn: imported when asked for
+
+    return Autoencoder
+
+
+#: the containers a saved architecture may name, each with a function giving its class
+CONTAINERS: dict[str, typing.Callable[[], type[Module]]] = {
+    "Sequential": lambda: Sequential, "Ensemble": lambda: Ensemble, "Autoencoder": _autoencoder,
+}
+
 #: the Python types ``json.loads`` gives for the values an annotation allows. A float argument takes
 #: a JSON integer too (``"alpha": 1``), as PEP 484 lets an int stand for a float; bool never stands
 #: for a number.
@@ -174,7 +186,7 @@ class _Builder:
         if kind not in LAYERS:
             raise FormatError(
                 f"{self.source}: {path} names unknown layer type {kind!r}; "
-                f"known types: {sorted(LAYERS) + ['Autoencoder', 'Ensemble', 'Sequential']}"
+                f"known types: {sorted(LAYERS) + sorted(CONTAINERS)}"
             )
         spec = LAYERS[kind]
         where = f"{self.source}: {path} ({kind})"
