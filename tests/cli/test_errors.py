@@ -1,6 +1,6 @@
 """Every user mistake ends with a one-paragraph message, a non-zero exit status and no traceback.
 
-One table of mistakes across the four commands. Each row runs ``synaptica.cli.main`` in this process
+One table of mistakes across the commands. Each row runs ``synaptica.cli.main`` in this process
 (the FIFO rows in a child process with a timeout, so that a regression hangs nothing) and checks
 the exit status, that no traceback is shown, that the message names the option or file at fault,
 and that the command stopped at once, before any training.
@@ -178,6 +178,15 @@ MISTAKES = [
         says=("image index 99999", "out of range")),
     row("visualize", "{model}", "--what", "everything", says=("--what", "everything")),
     row("visualize", "", "--what", "filters", says=("MODEL", "must not be empty")),
+    # export
+    row("export", "{missing}", "{root}/m.onnx", says=("MODEL", "missing.safetensors", "no such file")),
+    row("export", "{a_directory}", "{root}/m.onnx", says=("MODEL", "a-directory", "is a directory")),
+    row("export", "{fifo}", "{root}/m.onnx", says=("MODEL", "fifo", "not a regular file"), child=True),
+    row("export", "{pickle}", "{root}/m.onnx", says=("pickle.safetensors", "pickle")),
+    row("export", "{model}", "{root}/no-dir/m.onnx", says=("OUTPUT", "no-dir", "does not exist")),
+    row("export", "{model}", "{a_directory}", says=("OUTPUT", "a-directory", "is a directory")),
+    row("export", "{model}", "{locked}/m.onnx", says=("OUTPUT", "not writable"), needs="locked"),
+    row("export", "{model}", "", says=("OUTPUT", "must not be empty")),
 ]
 
 
@@ -212,8 +221,8 @@ def test_a_mistake_is_one_clear_message_and_no_traceback(argv, says, needs, chil
 def test_the_table_covers_every_command_with_at_least_forty_mistakes():
     commands = [param.values[0][0] for param in MISTAKES]
     assert len(commands) >= 40
-    assert {command: commands.count(command) >= 5 for command in ["train", "evaluate", "search", "visualize"]} == {
-        "train": True, "evaluate": True, "search": True, "visualize": True}
+    commands_named = ["train", "evaluate", "search", "visualize", "export"]
+    assert {command: commands.count(command) >= 5 for command in commands_named} == dict.fromkeys(commands_named, True)
 
 
 def test_a_network_too_large_for_the_memory_is_refused_before_it_is_built(subset_dir, tmp_path, monkeypatch, capsys):
