@@ -56,3 +56,20 @@ def test_a_file_in_place_of_the_directory_stops_the_command_at_once(tmp_path):
     assert result.returncode == 2
     assert "--tensorboard 'tb' is a file, not a directory" in result.stderr and "Epoch" not in result.stdout
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_resumed_run_continues_its_events_in_the_same_directory(tmp_path):
+    first = run_python([*CLI, "train", "--data", "digits", "--epochs", "1", "--hidden", "12", "--tensorboard", "tb",
+                        "--quiet"], cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    (run,) = (tmp_path / "runs").iterdir()
+    second = run_python([*CLI, "train", "--resume", f"runs/{run.name}", "--epochs", "2", "--quiet"], cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert f"TensorBoard events in tb/{run.name}" in second.stdout  # the setting kept with the checkpoint
+    assert [p.name for p in (tmp_path / "tb").iterdir()] == [run.name]
+    assert len(event_files(tmp_path / "tb" / run.name)) == 2
+    scalars, histograms = summaries(tmp_path / "tb" / run.name)
+    rows = read_log(run / "history.csv")
+    assert [row["epoch"] for row in rows] == [0, 1] and list(scalars["validation_accuracy"]) == [0, 1]
+    assert all(abs(scalars["validation_accuracy"][r["epoch"]] - r["validation_accuracy"]) < 1e-6 for r in rows)
+    assert all(list(steps) == [0, 1] for steps in histograms.values())
