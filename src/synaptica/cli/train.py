@@ -134,6 +134,11 @@ def add_train_command(commands) -> None:
     train.add_argument("--plot", action="store_true",
                        help="also draw curves.png (cost and accuracy per epoch) and gradient_norms.png (each "
                             "layer's speed of learning ‖∂C/∂b‖) into the run directory; needs matplotlib")
+    train.add_argument("--tensorboard", type=path_text, metavar="DIR", default=None,
+                       help="also write TensorBoard event files into DIR/<the run directory's name>: the "
+                            "epoch's costs, accuracies and learning rate, each layer's ‖∂C/∂b‖ and histograms "
+                            "of the weights (view with: tensorboard --logdir DIR); needs tensorboardX "
+                            "(pip install 'synaptica[tensorboard]')")
     train.add_argument("--checkpoint", type=path_text, metavar="DIR", default=None,
                        help="save the whole run (weights, optimizer and rule state, random generators, "
                             "history) here after every epoch, atomically (default: the run directory's "
@@ -233,6 +238,11 @@ def _check_outputs(args: argparse.Namespace) -> None:
         if check_output_file(path, option) is not None:  # its directory exists: checked
             remove_temporaries(os.path.dirname(os.path.abspath(path)), target=os.path.basename(path))
     check_output_directory(args.log_dir, "--log-dir")
+    check_output_directory(args.tensorboard, "--tensorboard")
+    if args.tensorboard is not None:
+        from synaptica.train.tensorboard import require_tensorboardx
+
+        require_tensorboardx()  # a missing extra stops the command before any work
     check_output_directory(args.checkpoint, "--checkpoint")
 
 
@@ -275,6 +285,9 @@ def _train(args: argparse.Namespace, stack: ExitStack) -> int:
         ("--history", lambda: _write_history(args.history, history)),
         (f"the pictures in {run_logs.directory}", lambda: print(
             f"Logs in {run_logs.directory}: {', '.join(path.name for path in run_logs.finish(history))}")),
+        *([] if run_logs.tensorboard is None else [("--tensorboard", lambda: print(
+            f"TensorBoard events in {run_logs.tensorboard.directory} (view with: tensorboard --logdir "
+            f"{args.tensorboard})"))]),
     ])
     warning = verdict(history, train.n_classes, args.eta)
     if warning:
@@ -309,7 +322,7 @@ def _defaults() -> argparse.Namespace:
 def _run_logs(args: argparse.Namespace, resume, rule, cost, train, model) -> RunLogs:
     """The run's logs: in a new directory under --log-dir, or, resuming a run of this command, in its own."""
     options = dict(plot=args.plot, cost=cost, speed_batch=(train.x[:SPEED_BATCH], train.y[:SPEED_BATCH]),
-                   model=model)
+                   model=model, tensorboard=args.tensorboard)
     directory = run_directory(resume) if resume is not None else None
     if directory is not None:
         return RunLogs(directory, getattr(rule, "optimizer", None), resumed=True, **options)

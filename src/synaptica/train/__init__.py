@@ -20,3 +20,4 @@ from synaptica.train.logs import CsvLog as CsvLog
 from synaptica.train.logs import JsonlLog as JsonlLog
 from synaptica.train.monitors import LayerSpeedMonitor as LayerSpeedMonitor
 from synaptica.train.monitors import layer_speeds as layer_speeds
+from synaptica.train.tensorboard import TensorBoardLog as TensorBoardLog  # tensorboardX only when one is made

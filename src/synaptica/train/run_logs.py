@@ -5,6 +5,10 @@
         curves.png                     cost and accuracy per epoch              (with --plot)
         gradient_norms.csv, .png       ‖∂C/∂b‖ of each layer per epoch          (with --plot)
 
+With ``--tensorboard DIR`` the run also writes TensorBoard event files into ``DIR/<the run's name>``
+(:class:`~synaptica.train.tensorboard.TensorBoardLog`), so ``tensorboard --logdir DIR`` shows the
+runs side by side.
+
 The name holds the start time and the seed, so runs sort by time and a run can be repeated from its
 name. The per-epoch logs survive a crash; the pictures are drawn when training ends.
 """
@@ -57,14 +61,17 @@ class RunLogs:
             checks at once that matplotlib is installed, so a missing extra fails before training.
         cost, speed_batch, model: with ``plot``, the cost and the fixed batch ``(x, y)`` of the
             speed measurement, and the model to measure at initialisation.
+        tensorboard: also write TensorBoard event files (scalars, ‖∂C/∂b‖ of each layer when the
+            cost and speed batch are given, weight histograms) into ``tensorboard/<directory's name>``;
+            checks at once that tensorboardX is installed.
         resumed: the directory holds the logs of a run being continued from a checkpoint: keep them.
     """
 
     def __init__(self, directory: str | os.PathLike[str], optimizer: Optimizer | None = None, *,
                  plot: bool = False, cost: Cost | None = None,
                  speed_batch: tuple[np.ndarray, np.ndarray] | None = None, model: Module | None = None,
-                 resumed: bool = False):
-        self._check(plot, cost, speed_batch)
+                 tensorboard: str | os.PathLike[str] | None = None, resumed: bool = False):
+        self._check(plot, cost, speed_batch, tensorboard)
         self.directory = Path(directory)
         self.plot = plot
         self.callbacks: list = [CsvLog(self.directory / "history.csv", optimizer, resumed),
@@ -73,17 +80,30 @@ class RunLogs:
         if plot:
             self.speeds = LayerSpeedMonitor(cost, *speed_batch, model=model)
             self.callbacks.append(self.speeds)
+        self.tensorboard = None
+        if tensorboard is not None:
+            from synaptica.train.tensorboard import TensorBoardLog
+
+            self.tensorboard = TensorBoardLog(Path(tensorboard) / self.directory.name, optimizer,
+                                              cost=cost, speed_batch=speed_batch)
+            self.callbacks.append(self.tensorboard)
 
     @classmethod
     def in_new_directory(cls, root: str | os.PathLike[str], seed: int | None, optimizer: Optimizer | None = None,
                          **options) -> RunLogs:
-        """Check the options (matplotlib for ``plot``), then make the run directory under ``root`` and
-        return its logs; a run that cannot start leaves no empty directory behind."""
-        cls._check(options.get("plot", False), options.get("cost"), options.get("speed_batch"))
+        """Check the options (matplotlib for ``plot``, tensorboardX for ``tensorboard``), then make the
+        run directory under ``root`` and return its logs; a run that cannot start leaves no empty
+        directory behind."""
+        cls._check(options.get("plot", False), options.get("cost"), options.get("speed_batch"),
+                   options.get("tensorboard"))
         return cls(new_run_directory(root, seed), optimizer, **options)
 
     @staticmethod
-    def _check(plot: bool, cost: Cost | None, speed_batch) -> None:
+    def _check(plot: bool, cost: Cost | None, speed_batch, tensorboard=None) -> None:
+        if tensorboard is not None:
+            from synaptica.train.tensorboard import require_tensorboardx
+
+            require_tensorboardx()
         if plot:
             from synaptica.viz import require_matplotlib
 
