@@ -62,7 +62,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--hidden", default="256", help="encoder hidden sizes (the decoder mirrors them)")
     parser.add_argument("--noise", type=float, default=0.3, help="fraction ν of pixels the masking noise zeroes")
     parser.add_argument("--epochs", type=int, default=10, help="epochs of each autoencoder")
-    parser.add_argument("--classifier-epochs", type=int, default=10, help="epochs of each linear classifier")
+    parser.add_argument("--classifier-epochs", type=int, default=30, help="epochs of each linear classifier")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--eta", type=float, default=0.001, help="Adam's learning rate")
     parser.add_argument("--train-examples", type=int, default=None, help="use only the first N training images")
