@@ -118,3 +118,25 @@ def test_som_example_on_the_digits_reaches_minisoms_quantization_error(tmp_path)
 
     for name in ("som_digits_map.png", "som_digits_prototypes.png"):
         assert_png_not_blank(tmp_path / name)
+
+
+def test_denoising_features_prints_three_accuracies_and_restores_masked_images(subset_dir, tmp_path):
+    """A short run on the 4,000-image subset: raw pixels, plain codes and denoising codes each get a test
+    accuracy well above chance, the denoising autoencoder brings masked test images closer to the clean
+    ones than the masked images are, and the figure is drawn (the full-size run is in docs/unsupervised.md)."""
+    picture = tmp_path / "dae.png"
+    result = run_python([str(REPO / "examples" / "denoising_features.py"), "--data", str(subset_dir),
+                         "--epochs", "6", "--classifier-epochs", "4", "--hidden", "128", "--code", "32",
+                         "--out", str(picture)])
+    assert result.returncode == 0, result.stderr
+    for name, size in [("raw pixels", 784), ("autoencoder codes", 32), ("denoising codes", 32)]:
+        found = re.search(rf"{name}\s+{size}\s+([0-9.]+)\s+([0-9.]+)", result.stdout)
+        assert found and float(found.group(1)) > 0.5, result.stdout
+    found = re.search(r"corrupted input ([0-9.]+), plain autoencoder ([0-9.]+), denoising autoencoder ([0-9.]+)",
+                      result.stdout)
+    corrupted, _, denoised = (float(value) for value in found.groups())
+    assert denoised < 0.8 * corrupted
+    from tests.png_check import assert_png_not_blank
+
+    pixels = assert_png_not_blank(picture)
+    assert pixels.shape[1] > 2 * pixels.shape[0]  # four rows of ten images

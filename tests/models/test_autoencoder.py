@@ -52,3 +52,33 @@ def test_an_autoencoder_is_saved_and_loaded_bitwise(tmp_path):
 
     with np.testing.assert_raises_regex(FormatError, "needs exactly an 'encoder' and a 'decoder'"):
         module_from_config({"type": "Autoencoder", "encoder": model.encoder.config()})
+
+
+def test_the_codes_come_in_batches_as_the_encoder_gives_them():
+    """``predict(model.encoder, x)`` is the batched NumPy path to the codes: each row is encode's."""
+    model = dense_autoencoder(20, [12], 4, rng=0)
+    x = np.random.default_rng(1).random((25, 20)).astype(np.float32)
+    codes = predict(model.encoder, x, batch_size=7)
+    assert codes.shape == (25, 4) and codes.dtype == np.float32
+    np.testing.assert_allclose(codes, model.encode(Tensor(x)).data, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(predict(model.decoder, codes), predict(model, x), rtol=1e-5, atol=1e-6)
+
+
+def test_a_denoising_autoencoder_learns_to_remove_masking_noise(fashion):
+    """Trained on (x̃, x) pairs with 30 % of the pixels zeroed, a small autoencoder restores unseen
+    corrupted images closer to the clean ones than the corrupted images are, and closer than the same
+    network trained on clean pairs only."""
+    from synaptica.data.loaders import ArraySource
+    from synaptica.data.noise import MaskingNoise
+
+    x = fashion.train.x[:3000].reshape(3000, -1)
+    x_test = fashion.test.x[:500].reshape(500, -1)
+    corrupted = MaskingNoise(0.3)(x_test, np.random.default_rng(123))
+    errors = {}
+    for name, noise in [("plain", None), ("denoising", MaskingNoise(0.3))]:
+        model = dense_autoencoder(784, [128], 32, rng=0)
+        fit(model, Backprop(QuadraticCost(), Adam(model.parameters(), 2e-3)),
+            ArraySource(x, x, batch_size=64, augment=noise), epochs=4, rng=0, verbose=False)
+        errors[name] = np.mean((predict(model, corrupted) - x_test) ** 2)
+    assert errors["denoising"] < 0.5 * np.mean((corrupted - x_test) ** 2)
+    assert errors["denoising"] < errors["plain"]

@@ -30,9 +30,21 @@ class Autoencoder(Module):
             evaluators=[Reconstruction(x_validation, QuadraticCost())],
             callbacks=[EarlyStopping("validation_cost", mode="min", restore_best=True)])
 
+    A *denoising* autoencoder (Vincent et al. 2008) is the same network trained to restore corrupted
+    inputs: the batch source corrupts the inputs and never the targets (:mod:`synaptica.data.noise`)::
+
+        fit(model, rule, ArraySource(x_train, x_train, batch_size=64, augment=MaskingNoise(0.3)),
+            epochs=20, rng=0, evaluators=[Reconstruction(x_validation, QuadraticCost())])
+
+    Deep stacks are more ``hidden`` sizes (``dense_autoencoder(784, [512, 256], 64)``). The codes of
+    many inputs, as a NumPy array computed in batches, are ``predict(model.encoder, x)``: features
+    for another model (``examples/denoising_features.py`` puts a linear classifier on them).
+
     Reference: Hinton and Salakhutdinov, "Reducing the dimensionality of data with neural networks",
-    Science 313, 2006; P. Baldi and K. Hornik, "Neural networks and principal component analysis:
-    learning from examples without local minima", Neural Networks 2, 1989.
+    Science 313, 2006; P. Vincent, H. Larochelle, Y. Bengio and P.-A. Manzagol, "Extracting and
+    composing robust features with denoising autoencoders", ICML 2008; P. Baldi and K. Hornik, "Neural
+    networks and principal component analysis: learning from examples without local minima", Neural
+    Networks 2, 1989.
     """
 
     def __init__(self, encoder: Module, decoder: Module):
