@@ -23,21 +23,15 @@ from typing import Callable
 
 import numpy as np
 
+from synaptica.extras import require
 from synaptica.io.atomic import atomic_write
 from synaptica.nn.module import Module
 
 #: the ONNX operator set the graphs are written for
 OPSET = 17
 
-INSTALL_HINT = "ONNX export needs the onnx package: pip install 'synaptica[onnx]'"
-
-
 def _onnx():
-    try:
-        import onnx
-    except ModuleNotFoundError as error:
-        raise ModuleNotFoundError(INSTALL_HINT, name=error.name) from None
-    return onnx
+    return require("onnx", "ONNX export", "onnx")
 
 
 class _Graph:

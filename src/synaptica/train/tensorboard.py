@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from synaptica.extras import require
 from synaptica.losses import Cost
 from synaptica.nn.module import Module
 from synaptica.optim.base import Optimizer
@@ -45,16 +46,9 @@ from synaptica.train.monitors import layer_speeds
 #: equal-width bins between each parameter's smallest and largest value (TensorBoard re-bins to draw)
 HISTOGRAM_BINS = 64
 
-INSTALL_HINT = "pip install 'synaptica[tensorboard]'  (or: pip install tensorboardX)"
-
-
 def require_tensorboardx() -> None:
     """Raise a clear :class:`ModuleNotFoundError` when tensorboardX is missing; do nothing otherwise."""
-    try:
-        import tensorboardX  # noqa: F401
-    except ImportError as error:
-        raise ModuleNotFoundError(f"TensorBoard logs need tensorboardX, which is not installed: {INSTALL_HINT}",
-                                  name="tensorboardX") from error
+    require("tensorboardX", "TensorBoard logging", "tensorboard")
 
 
 def tag(name: str) -> str:

@@ -11,18 +11,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from synaptica.extras import require
 from synaptica.io.atomic import atomic_write
-
-INSTALL_HINT = "pip install 'synaptica[plot]'  (or: pip install matplotlib)"
-
 
 def require_matplotlib() -> None:
     """Raise a clear :class:`ModuleNotFoundError` when matplotlib is missing; do nothing otherwise."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError as error:
-        raise ModuleNotFoundError(f"plotting needs matplotlib, which is not installed: {INSTALL_HINT}",
-                                  name="matplotlib") from error
+    require("matplotlib", "plotting", "plot")
 
 
 def new_figure(width: float = 7.0, height: float = 4.5):
