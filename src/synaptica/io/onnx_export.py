@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from synaptica.extras import require
+from synaptica.extras import missing_extra
 from synaptica.io.atomic import atomic_write
 from synaptica.nn.module import Module
 
@@ -31,7 +31,11 @@ from synaptica.nn.module import Module
 OPSET = 17
 
 def _onnx():
-    return require("onnx", "ONNX export", "onnx")
+    try:
+        import onnx
+    except ImportError as error:
+        raise missing_extra("onnx", "ONNX export", "onnx") from error
+    return onnx
 
 
 class _Graph:

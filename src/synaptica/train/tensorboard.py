@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synaptica.extras import require
+from synaptica.extras import missing_extra
 from synaptica.losses import Cost
 from synaptica.nn.module import Module
 from synaptica.optim.base import Optimizer
@@ -48,7 +48,10 @@ HISTOGRAM_BINS = 64
 
 def require_tensorboardx() -> None:
     """Raise a clear :class:`ModuleNotFoundError` when tensorboardX is missing; do nothing otherwise."""
-    require("tensorboardX", "TensorBoard logging", "tensorboard")
+    try:
+        import tensorboardX  # noqa: F401
+    except ImportError as error:
+        raise missing_extra("tensorboardX", "TensorBoard logging", "tensorboard") from error
 
 
 def tag(name: str) -> str:

@@ -11,12 +11,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from synaptica.extras import require
+from synaptica.extras import missing_extra
 from synaptica.io.atomic import atomic_write
 
 def require_matplotlib() -> None:
     """Raise a clear :class:`ModuleNotFoundError` when matplotlib is missing; do nothing otherwise."""
-    require("matplotlib", "plotting", "plot")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as error:
+        raise missing_extra("matplotlib", "plotting", "plot") from error
 
 
 def new_figure(width: float = 7.0, height: float = 4.5):
