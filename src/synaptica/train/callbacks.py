@@ -25,6 +25,7 @@ import numpy as np
 
 from synaptica.nn.module import Module
 from synaptica.optim.base import Optimizer
+from synaptica.rules.base import unprefixed
 from synaptica.train.history import History
 
 
@@ -235,7 +236,7 @@ class EarlyStopping:
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         self.best, self.waited = float(state["best"]), int(state["waited"])
         self.best_epoch = None if int(state["best_epoch"]) < 0 else int(state["best_epoch"])
-        weights = {key[len("weights/"):]: np.array(value) for key, value in state.items() if key.startswith("weights/")}
+        weights = {name: np.array(value) for name, value in unprefixed("weights/", state).items()}
         self.best_state = weights or None
 
     def end(self, history: History, model: Module) -> None:

@@ -41,6 +41,7 @@ from synaptica.errors import FormatError
 from synaptica.io.atomic import remove_temporaries
 from synaptica.io.checksum import CHECKSUM_KEY, checksums, verify_checksums
 from synaptica.io.safetensors_format import load_tensors, read_metadata, save_tensors
+from synaptica.rules.base import prefixed, unprefixed
 from synaptica.train.history import History
 from synaptica.train.interrupt import StopRequest, TrainingInterrupted
 from synaptica.train.run import Run
@@ -57,7 +58,7 @@ def checkpoint_name(epoch: int, step: int) -> str:
 
 def save_checkpoint(path: str | os.PathLike, run: Run, metadata: dict[str, str] | None = None) -> Path:
     """Write ``run`` to ``path`` atomically; ``metadata``: extra strings (the command's settings)."""
-    tensors = {f"model/{name}": array for name, array in run.model.state_dict().items()}
+    tensors = prefixed("model/", run.model.state_dict())
     tensors.update({f"rule/{key}": np.asarray(value) for key, value in run.rule.state_dict().items()})
     kinds = []
     for index, callback in enumerate(run.callbacks):
@@ -102,17 +103,17 @@ def restore_checkpoint(path: str | os.PathLike, run: Run) -> dict[str, str]:
         if json.dumps(saved) != json.dumps(current):
             raise ValueError(f"{name}: the checkpoint was made with another {what}: {_short(saved)}; this run "
                              f"has {_short(current)}. Resume with the settings the run started with.")
-    run.model.load_state_dict(_under("model/", tensors), source=name)
-    run.rule.load_state_dict(_under("rule/", tensors))
+    run.model.load_state_dict(unprefixed("model/", tensors), source=name)
+    run.rule.load_state_dict(unprefixed("rule/", tensors))
     for index, callback in enumerate(run.callbacks):
         if hasattr(callback, "load_state_dict"):
-            callback.load_state_dict(_under(f"callback/{index}/", tensors))
+            callback.load_state_dict(unprefixed(f"callback/{index}/", tensors))
     generators = state["generators"]
     for key, generator in run.generators().items():
         if key in generators:
             generator.bit_generator.state = generators[key]
     if state["step"]:
-        run.source.load_state_dict(_under("source/", tensors))
+        run.source.load_state_dict(unprefixed("source/", tensors))
     saved = state["history"]
     run.history = History(epochs=list(saved["epochs"]), metrics={k: list(v) for k, v in saved["metrics"].items()},
                           seconds=list(saved["seconds"]), stopped_early=saved["stopped_early"],
@@ -237,10 +238,6 @@ def _run_state(name: str, metadata: dict[str, str]) -> dict:
         return json.loads(metadata[RUN_KEY])
     except json.JSONDecodeError as error:
         raise FormatError(f"{name}: the run's state is not valid JSON: {error}") from None
-
-
-def _under(prefix: str, tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {key[len(prefix):]: value for key, value in tensors.items() if key.startswith(prefix)}
 
 
 def _plain(metrics: dict) -> dict:

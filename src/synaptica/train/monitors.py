@@ -30,6 +30,7 @@ import numpy as np
 from synaptica.errors import ShapeError
 from synaptica.losses import Cost
 from synaptica.nn.module import Module, Parameter, input_tensor
+from synaptica.rules.base import unprefixed
 from synaptica.train.history import History
 
 
@@ -128,8 +129,7 @@ class LayerSpeedMonitor:
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         self.epochs = [int(e) for e in state["epochs"]]
-        saved = {key[len("norms/"):]: [float(v) for v in values] for key, values in state.items()
-                 if key.startswith("norms/")}
+        saved = {name: [float(v) for v in values] for name, values in unprefixed("norms/", state).items()}
         order = [name for name in self.norms if name in saved] + [name for name in saved if name not in self.norms]
         self.norms = {name: saved[name] for name in order}  # forward order, not the file's sorted one
 
