@@ -82,13 +82,17 @@ class _EpochLog:
         if not self.path.parent.is_dir():
             raise FileNotFoundError(f"{type(self).__name__}: the directory {str(self.path.parent)!r} of the "
                                     f"log file {str(self.path)!r} does not exist")
+        self.resumed = resumed
         self.kept_rows: list[dict] = read_log(self.path) if resumed and self.path.is_file() else []
         if not resumed:
             with atomic_write(self.path, "w", encoding="utf-8"):
                 pass  # an empty file: a bad path fails before training
 
     def start(self, run) -> None:
-        """Write the file again with the kept rows of the epochs the run has done (none for a new run)."""
+        """A resumed log: write the file again with the kept rows of the epochs the run has done (a new
+        log's file is empty already, and rows appended by an earlier ``fit`` with it stay)."""
+        if not self.resumed:
+            return
         self.kept_rows = self.kept_rows[:len(run.history.epochs)]
         with atomic_write(self.path, "w", encoding="utf-8", newline="") as f:
             for row in self.kept_rows:
