@@ -96,6 +96,8 @@ def test_a_run_stopped_between_two_steps_resumes_exactly(rule_name, tmp_path):
             callbacks=[_StopAt(stop, 1, 6), Checkpoint(tmp_path / "stopped", stop=stop)])
     assert (stopped.value.signal_name, stopped.value.epoch, stopped.value.step) == ("SIGINT", 1, 7)
     assert stopped.value.path.name == checkpoint_name(1, 7) and stopped.value.path.is_file()
+    # the epoch's seconds so far travel with it, so the resumed epoch's time counts both parts
+    assert json.loads(checkpoint_metadata(stopped.value.path)["synaptica.run"])["seconds_before"] > 0
     # the resumed run has the same callbacks (the stopper, which no longer fires) and continues mid-epoch
     resumed = _train(rule_name, tmp_path / "resumed", resume=tmp_path / "stopped",
                      callbacks=[_StopAt(StopRequest(), -1, -1)])

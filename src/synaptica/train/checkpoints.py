@@ -75,7 +75,7 @@ def save_checkpoint(path: str | os.PathLike, run: Run, metadata: dict[str, str] 
     tensors.update({f"history/losses/{index}": losses for index, losses in enumerate(history.step_losses)})
     state = {
         "epoch": run.epoch, "step": run.step, "steps": [_plain(step) for step in run.steps],
-        "seconds_before": run.seconds_before, "rule": getattr(run.rule, "name", type(run.rule).__name__),
+        "seconds_before": run.epoch_seconds() if run.step else 0.0, "rule": getattr(run.rule, "name", type(run.rule).__name__),
         "architecture": run.model.config(), "callbacks": kinds,
         "generators": {name: g.bit_generator.state for name, g in run.generators().items()},
         "history": {"epochs": history.epochs, "metrics": history.metrics, "seconds": history.seconds,
@@ -120,7 +120,7 @@ def restore_checkpoint(path: str | os.PathLike, run: Run) -> dict[str, str]:
                           stop_reason=saved["stop_reason"],
                           step_losses=[tensors[f"history/losses/{i}"] for i in range(len(saved["epochs"]))])
     run.epoch, run.step, run.steps = state["epoch"], state["step"], list(state["steps"])
-    run.seconds_before = state["seconds_before"]
+    run.epoch_started = time.perf_counter() - state["seconds_before"]
     return metadata
 
 

@@ -101,7 +101,8 @@ def fit(model: Module, rule: LearningRule, data, *, epochs: int, batch_size: int
         finite = FiniteWeights(model, run.epoch)
         with blas_threads(training_threads(getattr(source, "batch_size", 1), blas)):
             while run.epoch < epochs and not run.history.stopped_early:
-                started = time.perf_counter() - run.seconds_before
+                if run.step == 0:  # not an epoch resumed in its middle, whose clock the checkpoint set
+                    run.epoch_started = time.perf_counter()
                 batches = progress_bar(source.batches(model, run.generator), f"Epoch {run.epoch}", progress, out,
                                        getattr(source, "steps", None), done=run.step)
                 for index, batch in enumerate(batches, start=run.step):  # resumed mid-epoch: from its step
@@ -112,7 +113,7 @@ def fit(model: Module, rule: LearningRule, data, *, epochs: int, batch_size: int
                 evaluated = {name: value for evaluator in evaluators for name, value in evaluator(model).items()}
                 model.train()
                 run.history.end_epoch(run.epoch, run.steps, getattr(source, "examples", None), evaluated,
-                                      time.perf_counter() - started)
+                                      run.epoch_seconds())
                 run.end_epoch()
                 _after_epoch(callbacks, run.epoch - 1, run.history, model)
     finally:

@@ -19,6 +19,7 @@ one seeded Generator).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,7 +41,8 @@ class Run:
     epoch: int = 0
     step: int = 0
     steps: list[dict] = field(default_factory=list)
-    seconds_before: float = 0.0  # the epoch's wall time before the run was resumed in its middle
+    epoch_started: float = 0.0  # time.perf_counter() when the epoch under way began (moved back, on a
+                                # resume in its middle, by the seconds its first part ran)
 
     def took_step(self, index: int, metrics: dict) -> None:
         self.steps.append(metrics)
@@ -48,7 +50,11 @@ class Run:
 
     def end_epoch(self) -> None:
         """The epoch is in the history: the next one is under way, with no steps done."""
-        self.epoch, self.step, self.steps, self.seconds_before = self.epoch + 1, 0, [], 0.0
+        self.epoch, self.step, self.steps = self.epoch + 1, 0, []
+
+    def epoch_seconds(self) -> float:
+        """The wall time of the epoch under way so far, the part before a resume included."""
+        return time.perf_counter() - self.epoch_started
 
     @property
     def can_pause_mid_epoch(self) -> bool:
