@@ -597,6 +597,16 @@ def torch_max_pool(x, p):
     return F.max_pool2d(x, p["kernel"], p["stride"], p["padding"])
 
 
+def torch_scale_mixture(w, pi, sigma1, sigma2):
+    """ln(π N(w; 0, σ₁²) + (1 − π) N(w; 0, σ₂²)) through torch.distributions and torch.logaddexp."""
+    def normal(sigma):  # the scale in w's dtype: a Python float would make it float32
+        return torch.distributions.Normal(torch.zeros((), dtype=w.dtype), torch.tensor(sigma, dtype=w.dtype))
+
+    wide = math.log(pi) + normal(sigma1).log_prob(w)
+    narrow = math.log(1 - pi) + normal(sigma2).log_prob(w)
+    return torch.logaddexp(wide, narrow)
+
+
 ROWS: list[Row] = [
     # elementwise, binary (broadcasting), through the operators
     binary("add", "add", lambda a, b, p: a + b, lambda a, b, p: a + b),
@@ -627,6 +637,13 @@ ROWS: list[Row] = [
     unary("elu", "elu", lambda x, p: ops.elu(x, 1.5), lambda x, p: torch.nn.functional.elu(x, 1.5), NO_KINK),
     unary("softplus", "softplus", lambda x, p: ops.softplus(x), lambda x, p: torch.nn.functional.softplus(x),
           uniform(-30.0, 30.0)),
+    # Bayes by backprop's scale-mixture prior: both components matter in each row's domain
+    unary("scale_mixture_log_prior", "scale_mixture_log_prior",
+          lambda x, p: ops.scale_mixture_log_prior(x, 0.25, 1.0, 0.1),
+          lambda x, p: torch_scale_mixture(x, 0.25, 1.0, 0.1), ANY),
+    unary("scale_mixture_log_prior_paper", "scale_mixture_log_prior",
+          lambda x, p: ops.scale_mixture_log_prior(x, 0.5, 1.0, math.exp(-6)),
+          lambda x, p: torch_scale_mixture(x, 0.5, 1.0, math.exp(-6)), uniform(-0.02, 0.02)),
     # matrix products
     *[
         binary(f"matmul_{label}", "matmul", lambda a, b, p: a @ b, lambda a, b, p: a @ b,

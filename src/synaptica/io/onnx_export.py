@@ -13,7 +13,8 @@ model's own dtype (float32 or float64):
   batch dimension named ``batch``; the output is ``output``, logits or probabilities as the model
   was built (nothing is added after the last layer);
 - evaluation mode: BatchNorm uses its running statistics, Dropout is the identity;
-- ``Linear`` is ``Gemm`` with the weight (out, in) transposed (``transB=1``), as PyTorch exports it.
+- ``Linear`` is ``Gemm`` with the weight (out, in) transposed (``transB=1``), as PyTorch exports it;
+  ``BayesLinear`` is the same ``Gemm`` with its mean weights μ (its evaluation-mode forward).
 """
 
 from __future__ import annotations
@@ -68,11 +69,20 @@ class _Graph:
         return out
 
 
+def _gemm(g: _Graph, x: str, weight, bias, out_features: int):
+    """x Wᵀ + b as one Gemm node (W is (out, in), so ``transB=1``); ``bias`` may be None."""
+    inputs = [x, g.constant("weight", weight.data)] + ([g.constant("bias", bias.data)] if bias is not None else [])
+    return g.node("Gemm", inputs, transB=1), (out_features,)
+
+
 def _linear(g: _Graph, m, x: str, shape):
-    inputs = [x, g.constant("weight", m.weight.data)]
-    if m.bias is not None:
-        inputs.append(g.constant("bias", m.bias.data))
-    return g.node("Gemm", inputs, transB=1), (m.out_features,)
+    return _gemm(g, x, m.weight, m.bias, m.out_features)
+
+
+def _bayes_linear(g: _Graph, m, x: str, shape):
+    """A BayesLinear exports its mean weights μ: the network its evaluation-mode forward (and
+    ``predict``) runs. Averaging sampled networks is left to synaptica's own predictive functions."""
+    return _gemm(g, x, m.weight_mu, m.bias_mu, m.out_features)
 
 
 def _maxout(g: _Graph, m, x: str, shape):
@@ -208,6 +218,7 @@ EXPORTERS: dict[str, Exporter] = {
     "Conv2d": _conv, "MaxPool2d": _pool("MaxPool"), "AvgPool2d": _pool("AveragePool", count_include_pad=1),
     "L2Pool2d": _pool("LpPool", p=2), "Flatten": _flatten, "Unflatten": _unflatten, "Dropout": _identity,
     "BatchNorm1d": _batch_norm, "BatchNorm2d": _batch_norm, "PReLU": _prelu, "Maxout": _maxout,
+    "BayesLinear": _bayes_linear,
     "Sequential": _sequential, "Ensemble": _ensemble, "Autoencoder": _autoencoder,
 }
 

@@ -43,12 +43,7 @@ class Linear(Module):
         self.bias = Parameter(bias_values, regularized=False) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
-        shape = x.data.shape
-        if len(shape) != 2 or shape[1] != self.in_features:
-            hint = "Flatten the images first (x.reshape(len(x), -1))." if len(shape) > 2 else None
-            raise ShapeError(shape_message(repr(self), shape, f"(batch, {self.in_features})", hint))
-        check_input_dtype(self, x, self.weight)
-        check_activation(repr(self), shape, "output", (shape[0], self.out_features))
+        check_linear_input(self, x, self.weight)
         return ops.linear(x, self.weight, self.bias, self.feedback)
 
     @classmethod
@@ -61,3 +56,14 @@ class Linear(Module):
 
     def __repr__(self) -> str:
         return f"Linear({self.in_features}→{self.out_features})"
+
+
+def check_linear_input(layer: Module, x: Tensor, weight: Parameter) -> None:
+    """Refuse an input that is not (batch, in_features) in the dtype of ``weight``, or whose output
+    (batch, out_features) would pass the activation budget; the message names ``layer``."""
+    shape = x.data.shape
+    if len(shape) != 2 or shape[1] != layer.in_features:
+        hint = "Flatten the images first (x.reshape(len(x), -1))." if len(shape) > 2 else None
+        raise ShapeError(shape_message(repr(layer), shape, f"(batch, {layer.in_features})", hint))
+    check_input_dtype(layer, x, weight)
+    check_activation(repr(layer), shape, "output", (shape[0], layer.out_features))

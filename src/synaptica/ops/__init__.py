@@ -27,6 +27,7 @@ from synaptica.ops.linalg import matmul as matmul
 from synaptica.ops.losses import quadratic_cost as quadratic_cost
 from synaptica.ops.losses import sigmoid_cross_entropy as sigmoid_cross_entropy
 from synaptica.ops.losses import softmax_cross_entropy as softmax_cross_entropy
+from synaptica.ops.mixture import scale_mixture_log_prior as scale_mixture_log_prior
 from synaptica.ops.pool import avg_pool2d as avg_pool2d
 from synaptica.ops.pool import l2_pool2d as l2_pool2d
 from synaptica.ops.pool import max_pool2d as max_pool2d
@@ -52,4 +53,5 @@ DIFFERENTIABLE_OPS = (
     "log_softmax", "quadratic_cost", "sigmoid_cross_entropy", "softmax_cross_entropy",
     "conv2d", "max_pool2d", "avg_pool2d", "l2_pool2d",
     "dropout", "batch_norm", "prelu",
+    "scale_mixture_log_prior",
 )

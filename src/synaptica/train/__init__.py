@@ -1,5 +1,9 @@
 """Training: the fit loop, evaluation, and what a run returns."""
 
+from synaptica.train.calibration import Calibration as Calibration
+from synaptica.train.calibration import expected_calibration_error as expected_calibration_error
+from synaptica.train.calibration import predictive_entropy as predictive_entropy
+from synaptica.train.calibration import predictive_probabilities as predictive_probabilities
 from synaptica.train.callbacks import EarlyStopping as EarlyStopping
 from synaptica.train.callbacks import EpochSchedule as EpochSchedule
 from synaptica.train.callbacks import HalveOnPlateau as HalveOnPlateau
