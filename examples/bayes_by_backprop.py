@@ -33,7 +33,7 @@ from synaptica.nn import bayes_mlp, mlp, variational_cost
 from synaptica.optim import make_optimizer
 from synaptica.rules import make_rule
 from synaptica.train import fit, predictive_entropy, predictive_probabilities
-from synaptica.train.calibration import expected_calibration_error
+from synaptica.train.calibration import expected_calibration_error, reliability
 
 KNOWN = 5  # classes 0..4 are trained on, 5..9 held out
 
@@ -132,7 +132,7 @@ def draw(records: list[dict], folder: str) -> None:
 
     first = {r["kind"]: r for r in records if r["seed"] == records[0]["seed"]}
     labels = {"backprop": "backprop", "bayes": "Bayes by backprop"}
-    plot_reliability({labels[k]: (r["_probabilities"], r["_labels"]) for k, r in first.items()},
+    plot_reliability({labels[k]: reliability(r["_probabilities"], r["_labels"]) for k, r in first.items()},
                      f"{folder}/bayes_reliability.png", title="Fashion-MNIST classes 0–4, test images")
     plot_entropy({labels[k]: r["_entropy"] for k, r in first.items()}, f"{folder}/bayes_entropy.png",
                  classes=KNOWN, title="Predictive entropy (trained on classes 0–4)")

@@ -140,3 +140,20 @@ def test_denoising_features_prints_three_accuracies_and_restores_masked_images(s
 
     pixels = assert_png_not_blank(picture)
     assert pixels.shape[1] > 2 * pixels.shape[0]  # four rows of ten images
+
+
+@pytest.mark.slow
+def test_bayes_by_backprop_example_compares_the_two_networks_and_draws_both_figures(fashion, tmp_path):
+    from tests.png_check import assert_png_not_blank
+
+    result = run_python([str(REPO / "examples" / "bayes_by_backprop.py"), "--seeds", "0", "--epochs", "1",
+                         "--hidden", "50", "--train-size", "2000", "--samples", "3", "--figures", str(tmp_path),
+                         "--json", str(tmp_path / "bayes.json")])
+    assert result.returncode == 0, result.stderr
+    assert "| Bayes by backprop |" in result.stdout and "mean entropy on noise / on test" in result.stdout
+    summary = json.loads((tmp_path / "bayes.json").read_text())["summary"]
+    for kind in ("backprop", "bayes"):
+        assert 0.5 < summary[kind]["accuracy"][0] <= 1 and 0 <= summary[kind]["ece"][0] < 0.5
+    assert summary["ratio_held-out classes"] > 1
+    assert_png_not_blank(tmp_path / "bayes_reliability.png")
+    assert_png_not_blank(tmp_path / "bayes_entropy.png")

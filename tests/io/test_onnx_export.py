@@ -57,6 +57,22 @@ def test_mlp_outputs_match_predict_for_any_batch(dtype):
     assert onnx_model(model).graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
 
 
+def test_a_bayesian_network_exports_its_mean_weights():
+    from synaptica.nn import bayes_mlp
+
+    model = bayes_mlp([12, 8, 3], rng=0)
+    for p in model.parameters():  # spread ρ and μ so that a mix-up of the two would show
+        p.data[...] = np.random.default_rng(p.data.size).normal(size=p.shape)
+    x = np.random.default_rng(1).normal(size=(6, 12)).astype(np.float32)
+    check_same(model, x)
+    from synaptica.nn import BayesConv2d
+
+    conv = Sequential(BayesConv2d(1, 3, 3, stride=2, padding=1, rng=0), ReLU(), Flatten(), bayes_mlp([48, 4], rng=1))
+    for p in conv.parameters():
+        p.data[...] = np.random.default_rng(p.data.size).normal(size=p.shape)
+    check_same(conv, np.random.default_rng(2).normal(size=(5, 1, 8, 8)).astype(np.float32))
+
+
 def test_activations_match():
     layers = [Linear(6, 8, rng=0), Tanh(), Linear(8, 8, rng=1), LeakyReLU(0.1), Linear(8, 8, rng=2), ELU(0.7),
               Linear(8, 8, rng=3), Softplus(), Linear(8, 8, bias=False, rng=4), ReLU(), Linear(8, 4, rng=5), Softmax()]

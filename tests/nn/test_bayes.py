@@ -12,8 +12,10 @@ import torch
 from synaptica.errors import FormatError, ShapeError
 from synaptica.io import load_model, save_model
 from synaptica.losses import LogLikelihoodCost
-from synaptica.nn import BayesLinear, Linear, ReLU, Sequential, bayes_mlp, sampled_weights, variational_cost
-from synaptica.nn.bayes import kl_divergence
+from synaptica import ops
+from synaptica.nn import (BayesConv2d, BayesLinear, Conv2d, Linear, Module, ReLU, Sequential, bayes_mlp, sampled_weights,
+                          variational_cost)
+from synaptica.nn.bayes import kl_divergence, parameter_pairs
 from synaptica.nn.registry import module_from_config
 from synaptica.optim import Adam
 from synaptica.rules import Backprop
@@ -33,7 +35,7 @@ def layer64(rho: float, seed: int = 0, **prior) -> BayesLinear:
 def drawn(layer: BayesLinear) -> list[np.ndarray]:
     """The ε the layer's next training forward will draw (from a copy of its stream)."""
     generator = copy.deepcopy(layer.rng)
-    return [generator.standard_normal(mu.shape, dtype=mu.dtype) for mu, _ in layer.pairs()]
+    return [generator.standard_normal(mu.shape, dtype=mu.dtype) for mu, _ in parameter_pairs(layer)]
 
 
 def gradients(module, x, y, cost) -> dict[str, np.ndarray]:
@@ -42,26 +44,56 @@ def gradients(module, x, y, cost) -> dict[str, np.ndarray]:
     return {name: p.grad.copy() for name, p in module.named_parameters()}
 
 
-def test_with_sigma_near_zero_it_is_linear_with_the_mean_weights_and_its_gradient_is_backprops_plus_the_kl():
-    rng = np.random.default_rng(1)
-    x, y = rng.normal(size=(8, 6)), rng.integers(0, 4, 8)
-    layer = layer64(rho=-40.0, **PRIOR)  # σ = softplus(−40) ≈ 4e-18: w = μ + σε is μ in float64
-    linear = Linear(6, 4, dtype=np.float64)
-    linear.weight.data[...], linear.bias.data[...] = layer.weight_mu.data, layer.bias_mu.data
-    np.testing.assert_array_equal(layer(Tensor(x)).data, linear(Tensor(x)).data)
+def linear_pair(rho: float, **prior):
+    """A BayesLinear, the Linear holding its mean weights, and an input batch."""
+    layer = layer64(rho, **prior)
+    plain = Linear(6, 4, dtype=np.float64)
+    plain.weight.data[...], plain.bias.data[...] = layer.weight_mu.data, layer.bias_mu.data
+    return layer, plain, np.random.default_rng(1).normal(size=(8, 6))
+
+
+def conv_pair(rho: float, **prior):
+    """A BayesConv2d, the Conv2d holding its mean kernels, and an input batch of images."""
+    layer = BayesConv2d(2, 3, (3, 2), stride=(2, 1), padding=1, rng=0, rho_init=rho, dtype=np.float64, **prior)
+    layer.bias_mu.data[...] = np.random.default_rng(100).normal(0, 0.3, 3)
+    plain = Conv2d(2, 3, (3, 2), stride=(2, 1), padding=1, dtype=np.float64)
+    plain.weight.data[...], plain.bias.data[...] = layer.weight_mu.data, layer.bias_mu.data
+    return layer, plain, np.random.default_rng(1).normal(size=(8, 2, 5, 4))
+
+
+class Logits(Module):
+    """The layer's output flattened to (batch, features), to put a log-likelihood on a convolution."""
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def forward(self, x):
+        z = self.layer(x)
+        return ops.reshape(z, (z.shape[0], -1))
+
+
+@pytest.mark.parametrize("pair", [linear_pair, conv_pair], ids=["linear", "conv"])
+def test_with_sigma_near_zero_it_is_the_plain_layer_with_the_means_and_its_gradient_is_backprops_plus_the_kl(pair):
+    layer, plain, x = pair(rho=-40.0, **PRIOR)  # σ = softplus(−40) ≈ 4e-18: w = μ + σε is μ to rounding
+    np.testing.assert_allclose(layer(Tensor(x)).data, plain(Tensor(x)).data, rtol=1e-12, atol=1e-15)
+    y = np.random.default_rng(2).integers(0, 4, len(x))
     batches = 7
     kl_layer = copy.deepcopy(layer)  # the same μ, ρ and stream: the same ε for the KL alone
-    total = gradients(layer, x, y, variational_cost(LogLikelihoodCost(), layer, batches))
-    data = gradients(linear, x, y, LogLikelihoodCost())
+    total = gradients(Logits(layer), x, y, variational_cost(LogLikelihoodCost(), layer, batches))
+    data = gradients(Logits(plain), x, y, LogLikelihoodCost())
     kl_layer(Tensor(x))
     kl_layer.zero_grad()
     kl_layer.kl_divergence().backward()
     scale = 1.0 / (batches * len(x))  # KL / (M B) with the batch-mean cost
-    np.testing.assert_allclose(total["weight_mu"], data["weight"] + scale * kl_layer.weight_mu.grad, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(total["bias_mu"], data["bias"] + scale * kl_layer.bias_mu.grad, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(total["weight_rho"], scale * kl_layer.weight_rho.grad, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(total["layer.weight_mu"], data["layer.weight"] + scale * kl_layer.weight_mu.grad,
+                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(total["layer.bias_mu"], data["layer.bias"] + scale * kl_layer.bias_mu.grad,
+                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(total["layer.weight_rho"], scale * kl_layer.weight_rho.grad, rtol=1e-9, atol=1e-15)
     # with σ → 0 the KL's pull on ρ is that of −ln σ: −σ'(ρ)/σ(ρ) → −1 per weight
     np.testing.assert_allclose(kl_layer.weight_rho.grad, -1.0, atol=1e-6)
+    layer.eval()
+    np.testing.assert_array_equal(layer(Tensor(x)).data, plain(Tensor(x)).data)  # evaluation: the means
 
 
 def test_evaluation_mode_runs_the_mean_network_and_leaves_no_kl_term():
@@ -83,7 +115,7 @@ def test_the_monte_carlo_kl_equals_a_hand_computation_for_the_drawn_epsilon():
     epsilon = drawn(layer)
     layer(Tensor(np.ones((2, 6))))
     expected = 0.0
-    for (mu, rho), eps in zip(layer.pairs(), epsilon):
+    for (mu, rho), eps in zip(parameter_pairs(layer), epsilon):
         sigma = np.log1p(np.exp(rho.data))
         w = mu.data + sigma * eps
         log_q = np.sum(-(w - mu.data) ** 2 / (2 * sigma ** 2) - np.log(sigma) - 0.5 * np.log(2 * np.pi))
@@ -101,7 +133,7 @@ def test_the_kl_gradient_matches_pytorch_through_the_sampled_weights():
     layer(Tensor(np.ones((2, 6))))
     layer.zero_grad()
     layer.kl_divergence().backward()
-    for (mu, rho), eps in zip(layer.pairs(), epsilon):
+    for (mu, rho), eps in zip(parameter_pairs(layer), epsilon):
         t_mu = torch.tensor(mu.data, requires_grad=True)
         t_rho = torch.tensor(rho.data, requires_grad=True)
         sigma = torch.nn.functional.softplus(t_rho)
@@ -179,8 +211,6 @@ def test_a_model_file_keeps_the_means_the_spreads_and_the_prior(tmp_path):
 
 def test_the_prior_is_finite_where_the_sum_of_densities_underflows():
     """N(40; 0, 1) and N(0.1; 0, e⁻¹²) are both 0 in float64; their log-sum is not −∞."""
-    from synaptica import ops
-
     w = Tensor(np.array([40.0, -0.1, 1e-3, 0.0, 1e4], dtype=np.float32), requires_grad=True)
     out = ops.scale_mixture_log_prior(w, 0.5, 1.0, math.exp(-6))
     ops.sum(out).backward()
@@ -197,5 +227,9 @@ def test_bad_input_and_bad_priors_are_refused_with_the_layers_name():
         BayesLinear(2, 2, prior_pi=1.0)
     with pytest.raises(ValueError, match="prior_sigma2"):
         BayesLinear(2, 2, prior_sigma2=0.0)
+    with pytest.raises(ShapeError, match=r"BayesConv2d\(1→2, 3×3\)"):
+        BayesConv2d(1, 2, 3)(Tensor(np.ones((2, 3, 8, 8), np.float32)))
+    with pytest.raises(ValueError, match="BayesConv2d: Conv2d: padding 3 must be smaller than the kernel"):
+        BayesConv2d(1, 2, 3, padding=3)
     with pytest.raises(FormatError, match="BayesLinear.*prior_pi"):
         module_from_config({"type": "BayesLinear", "in_features": 2, "out_features": 2, "prior_pi": 0})

@@ -47,6 +47,12 @@ EXAMPLES = {
     "BatchNorm2d": (lambda dtype: BatchNorm2d(2, eps=1e-4, momentum=0.5, dtype=dtype), (2, 2, 3, 3)),
     "PReLU": (lambda dtype: PReLU(5, init=0.1, dtype=dtype), (3, 5)),
     "Maxout": (lambda dtype: Maxout(5, 4, pieces=3, rng=0, dtype=dtype), (3, 5)),
+    "BayesLinear": (lambda dtype: synaptica.nn.BayesLinear(5, 4, bias=False, prior_pi=0.25, prior_sigma1=0.5,
+                                                           prior_sigma2=0.01, rho_init=-3.0, rng=0, dtype=dtype),
+                    (3, 5)),
+    "BayesConv2d": (lambda dtype: synaptica.nn.BayesConv2d(2, 3, (3, 2), stride=(2, 1), padding=1, bias=False,
+                                                           prior_pi=0.75, rho_init=-2.0, rng=0, dtype=dtype),
+                    (2, 2, 6, 5)),
 }
 
 

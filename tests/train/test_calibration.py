@@ -27,6 +27,7 @@ def test_ece_of_a_hand_computed_case():
     table = reliability(p, y)
     assert list(np.flatnonzero(table["count"])) == [8, 9, 13]
     assert table["accuracy"][13] == 0.5 and table["confidence"][13] == pytest.approx(0.9)
+    assert table["ece"] == expected_calibration_error(p, y)
     # a model always right with confidence 1 is calibrated; one always wrong at 1 is off by 1
     sure = np.eye(3)[[0, 1, 2, 1]]
     assert expected_calibration_error(sure, np.array([0, 1, 2, 1])) == 0.0
@@ -73,25 +74,25 @@ def test_the_evaluator_reports_entropy_and_with_labels_accuracy_and_ece():
 
 
 @pytest.mark.slow
-def test_bayes_by_backprop_is_unsure_of_noise_it_never_saw(fashion, tmp_path):
-    """After a short run on Fashion-MNIST classes 0–4, the Bayesian network's predictive entropy on
-    uniform-noise images is far above its entropy on test images of the trained classes."""
+def test_bayes_by_backprop_is_unsure_of_classes_it_never_saw(fashion, tmp_path):
+    """After a short run on Fashion-MNIST classes 0–4, the Bayesian network's mean predictive
+    entropy on test images of classes 5–9 is far above that on test images of classes 0–4 (about
+    2.4–2.6 times over seeds 0–3; asserted: 1.8)."""
     train, test = fashion.train, fashion.test
     known = train.y < 5
-    x, y = train.x[known][:6000], train.y[known][:6000]
+    x, y = train.x[known][:12000], train.y[known][:12000]
     model = bayes_mlp([784, 100, 5], rng=0)
     rule = Backprop(variational_cost(LogLikelihoodCost(), model, math.ceil(len(x) / 100)), Adam(model.parameters(), 1e-3))
-    in_test = test.y < 5
-    noise = np.random.default_rng(1).random((500, 784), dtype=np.float32)
-    evaluators = [Calibration(test.x[in_test][:1000], test.y[in_test][:1000], samples=5, name="test"),
-                  Calibration(noise, samples=5, name="noise")]
-    history = fit(model, rule, (x, y), epochs=2, batch_size=100, rng=0, verbose=False, evaluators=evaluators)
-    assert history["test_accuracy"][-1] > 0.75
-    assert history["noise_entropy"][-1] > 1.5 * history["test_entropy"][-1]
+    seen = test.y < 5
+    evaluators = [Calibration(test.x[seen][:1000], test.y[seen][:1000], samples=5, name="test"),
+                  Calibration(test.x[~seen][:1000], samples=5, name="unseen")]
+    history = fit(model, rule, (x, y), epochs=3, batch_size=100, rng=0, verbose=False, evaluators=evaluators)
+    assert history["test_accuracy"][-1] > 0.8
+    assert history["unseen_entropy"][-1] > 1.8 * history["test_entropy"][-1]
     from synaptica.viz.calibration import plot_entropy, plot_reliability
 
-    p = predictive_probabilities(model, test.x[in_test][:1000], samples=5)
-    plot_reliability({"Bayes by backprop": (p, test.y[in_test][:1000])}, tmp_path / "reliability.png")
+    p = predictive_probabilities(model, test.x[seen][:1000], samples=5)
+    plot_reliability({"Bayes by backprop": reliability(p, test.y[seen][:1000])}, tmp_path / "reliability.png")
     plot_entropy({"Bayes by backprop": {"test": predictive_entropy(p)}}, tmp_path / "entropy.png", classes=5)
     assert_png_not_blank(tmp_path / "reliability.png")
     assert_png_not_blank(tmp_path / "entropy.png")

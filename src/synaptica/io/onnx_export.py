@@ -14,7 +14,8 @@ model's own dtype (float32 or float64):
   was built (nothing is added after the last layer);
 - evaluation mode: BatchNorm uses its running statistics, Dropout is the identity;
 - ``Linear`` is ``Gemm`` with the weight (out, in) transposed (``transB=1``), as PyTorch exports it;
-  ``BayesLinear`` is the same ``Gemm`` with its mean weights μ (its evaluation-mode forward).
+  ``BayesLinear`` is the same ``Gemm`` with its mean weights μ (its evaluation-mode forward), and
+  ``BayesConv2d`` a ``Conv`` with its mean kernels.
 """
 
 from __future__ import annotations
@@ -150,13 +151,18 @@ def _after_window(shape, channels, kernel, stride, padding):
     return (channels, *sizes)
 
 
-def _conv(g: _Graph, m, x: str, shape):
-    inputs = [x, g.constant("weight", m.weight.data)]
-    if m.bias is not None:
-        inputs.append(g.constant("bias", m.bias.data))
+def _conv(g: _Graph, m, x: str, shape, weight=None, bias=None):
+    """A Conv node; ``weight`` and ``bias`` default to the layer's own (a BayesConv2d passes its μ)."""
+    weight, bias = (m.weight, m.bias) if weight is None else (weight, bias)
+    inputs = [x, g.constant("weight", weight.data)] + ([g.constant("bias", bias.data)] if bias is not None else [])
     out = g.node("Conv", inputs, kernel_shape=_window(m.kernel_size), strides=_window(m.stride),
                  pads=_window(m.padding) * 2)
     return out, _after_window(shape, m.out_channels, m.kernel_size, m.stride, m.padding)
+
+
+def _bayes_conv(g: _Graph, m, x: str, shape):
+    """A BayesConv2d exports its mean kernels μ, as a BayesLinear its mean weights."""
+    return _conv(g, m, x, shape, m.weight_mu, m.bias_mu)
 
 
 def _pool(op: str, **attributes):
@@ -218,7 +224,7 @@ EXPORTERS: dict[str, Exporter] = {
     "Conv2d": _conv, "MaxPool2d": _pool("MaxPool"), "AvgPool2d": _pool("AveragePool", count_include_pad=1),
     "L2Pool2d": _pool("LpPool", p=2), "Flatten": _flatten, "Unflatten": _unflatten, "Dropout": _identity,
     "BatchNorm1d": _batch_norm, "BatchNorm2d": _batch_norm, "PReLU": _prelu, "Maxout": _maxout,
-    "BayesLinear": _bayes_linear,
+    "BayesLinear": _bayes_linear, "BayesConv2d": _bayes_conv,
     "Sequential": _sequential, "Ensemble": _ensemble, "Autoencoder": _autoencoder,
 }
 

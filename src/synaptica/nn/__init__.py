@@ -10,6 +10,7 @@ from synaptica.nn.activation import Tanh as Tanh
 from synaptica.nn.batch_norm import BatchNorm1d as BatchNorm1d
 from synaptica.nn.batch_norm import BatchNorm2d as BatchNorm2d
 from synaptica.nn.bayes import BayesLinear as BayesLinear
+from synaptica.nn.bayes_conv import BayesConv2d as BayesConv2d
 from synaptica.nn.bayes import bayes_mlp as bayes_mlp
 from synaptica.nn.bayes import sampled_weights as sampled_weights
 from synaptica.nn.bayes import variational_cost as variational_cost

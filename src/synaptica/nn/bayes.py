@@ -109,58 +109,25 @@ class BayesLinear(Module):
                  init: str = "nielsen", rng: SeedLike = None, dtype=np.float32):
         self.in_features = positive_int("BayesLinear", "in_features", in_features)
         self.out_features = positive_int("BayesLinear", "out_features", out_features)
-        self.prior_pi = probability("BayesLinear", "prior_pi", prior_pi)
-        if self.prior_pi in (0.0, 1.0):
-            raise ValueError(f"BayesLinear: prior_pi must be strictly between 0 and 1 (a mixture), got {prior_pi!r}")
-        self.prior_sigma1 = positive_float("BayesLinear", "prior_sigma1", prior_sigma1)
-        self.prior_sigma2 = positive_float("BayesLinear", "prior_sigma2", prior_sigma2)
-        self.rho_init = finite_float("BayesLinear", "rho_init", rho_init)
+        self.prior_pi, self.prior_sigma1, self.prior_sigma2, self.rho_init = checked_prior(
+            "BayesLinear", prior_pi, prior_sigma1, prior_sigma2, rho_init)
         init = one_of("BayesLinear", "init", init, INITIALISERS)
         check_parameters(repr(self), self.parameter_count(self.in_features, self.out_features, bias))
         generator = as_generator(rng)
         weight, bias_values = INITIALISERS[init](self.in_features, self.out_features, generator, dtype)
-        self.weight_mu = Parameter(weight, regularized=True)
-        self.weight_rho = Parameter(np.full_like(weight, self.rho_init), regularized=False)
-        self.bias_mu = Parameter(bias_values, regularized=False) if bias else None
-        self.bias_rho = Parameter(np.full_like(bias_values, self.rho_init), regularized=False) if bias else None
-        self.rng = stream(int(generator.integers(2 ** 63)), "bayes-by-backprop")
+        self.weight_mu, self.weight_rho, self.bias_mu, self.bias_rho = gaussian_parameters(
+            weight, bias_values if bias else None, self.rho_init)
+        self.rng = sampling_stream(generator)
         self._sample: list[tuple[Tensor, Tensor, np.ndarray]] | None = None
-
-    def pairs(self) -> list[tuple[Parameter, Parameter]]:
-        """(μ, ρ) of the weight, and of the bias when there is one."""
-        return [(self.weight_mu, self.weight_rho)] + ([(self.bias_mu, self.bias_rho)] if self.bias_mu is not None else [])
 
     def forward(self, x: Tensor) -> Tensor:
         check_linear_input(self, x, self.weight_mu)
-        if not self.training and self.sampler is None:
-            self._sample = None  # an evaluation pass: no KL term belongs to it
-            return ops.linear(x, self.weight_mu, self.bias_mu)
-        generator = self.rng if self.sampler is None else self.sampler
-        sample = []
-        for mu, rho in self.pairs():
-            epsilon = generator.standard_normal(mu.shape, dtype=mu.dtype)
-            sigma = ops.softplus(rho)
-            sample.append((mu + sigma * Tensor(epsilon), sigma, epsilon))
-        self._sample = sample if self.training else None
-        return ops.linear(x, *(w for w, _, _ in sample))
+        return ops.linear(x, *weights_for_pass(self))
 
     def kl_divergence(self) -> Tensor | None:
         """ln q(w | θ) − ln P(w) on the weights the last training forward drew (module docstring);
         None when the last forward was an evaluation pass (no sample to score)."""
-        if self._sample is None:
-            return None
-        total = None
-        for w, sigma, epsilon in self._sample:
-            constant = -0.5 * float(np.sum(np.square(epsilon, dtype=np.float64))) - _HALF_LOG_2PI * epsilon.size
-            log_q = constant - ops.sum(ops.log(sigma))
-            log_prior = ops.sum(ops.scale_mixture_log_prior(w, self.prior_pi, self.prior_sigma1, self.prior_sigma2))
-            term = log_q - log_prior
-            total = term if total is None else total + term
-        return total
-
-    def sigma(self) -> np.ndarray:
-        """σ = ln(1 + e^ρ) of every weight (out_features, in_features), as an array."""
-        return ops.softplus(Tensor(self.weight_rho.data)).data
+        return monte_carlo_kl(self)
 
     @classmethod
     def parameter_count(cls, in_features: int, out_features: int, bias: bool = True, **prior) -> int:
@@ -243,7 +210,7 @@ def sampled_weights(model: Module, rng: SeedLike = None) -> Iterator[Module]:
     :func:`synaptica.train.calibration.predictive_probabilities` to average K predictions.
     """
     generator = as_generator(rng)
-    layers = [module for module in model.modules() if isinstance(module, BayesLinear)]
+    layers = [module for module in model.modules() if hasattr(module, "kl_divergence")]
     for layer in layers:
         layer.sampler = generator
     try:
@@ -251,3 +218,70 @@ def sampled_weights(model: Module, rng: SeedLike = None) -> Iterator[Module]:
     finally:
         for layer in layers:
             del layer.sampler  # back to the class's None
+
+
+# ------------------------------------------------------------ what every Bayesian layer shares
+# A Bayesian layer holds ``weight_mu``, ``weight_rho``, ``bias_mu``, ``bias_rho`` (the last two may be
+# None), ``prior_pi``, ``prior_sigma1``, ``prior_sigma2``, ``rng``, ``_sample`` and the class
+# attribute ``sampler``; these functions do the rest for it.
+
+
+def checked_prior(owner: str, pi, sigma1, sigma2, rho_init) -> tuple[float, float, float, float]:
+    """π in (0, 1), σ₁ and σ₂ > 0 and a finite ρ₀, or a ValueError naming ``owner``."""
+    pi = probability(owner, "prior_pi", pi)
+    if pi in (0.0, 1.0):
+        raise ValueError(f"{owner}: prior_pi must be strictly between 0 and 1 (a mixture), got {pi!r}")
+    return (pi, positive_float(owner, "prior_sigma1", sigma1), positive_float(owner, "prior_sigma2", sigma2),
+            finite_float(owner, "rho_init", rho_init))
+
+
+def gaussian_parameters(weight: np.ndarray, bias: np.ndarray | None, rho_init: float) -> tuple:
+    """(weight μ, weight ρ, bias μ, bias ρ) as Parameters, every ρ set to ``rho_init`` (no bias: Nones)."""
+    pairs = [Parameter(weight, regularized=True), Parameter(np.full_like(weight, rho_init), regularized=False)]
+    if bias is None:
+        return (*pairs, None, None)
+    return (*pairs, Parameter(bias, regularized=False), Parameter(np.full_like(bias, rho_init), regularized=False))
+
+
+def sampling_stream(generator: np.random.Generator) -> np.random.Generator:
+    """The layer's own stream of ε, seeded from the Generator that drew its initial μ (so layers built
+    from one Generator draw different ε, and the same seed gives the same ε)."""
+    return stream(int(generator.integers(2 ** 63)), "bayes-by-backprop")
+
+
+def parameter_pairs(layer: Module) -> list[tuple[Parameter, Parameter]]:
+    """(μ, ρ) of the weight, and of the bias when there is one."""
+    pairs = [(layer.weight_mu, layer.weight_rho)]
+    return pairs + ([(layer.bias_mu, layer.bias_rho)] if layer.bias_mu is not None else [])
+
+
+def weights_for_pass(layer: Module) -> tuple[Tensor, Tensor | None]:
+    """The (weight, bias) a forward pass of ``layer`` uses: μ in evaluation mode, else a sample
+    w = μ + σ ⊙ ε with ε from the layer's stream (training) or from :func:`sampled_weights`'s
+    Generator. A training pass keeps its sample for :func:`monte_carlo_kl`; any other pass clears it."""
+    if not layer.training and layer.sampler is None:
+        layer._sample = None  # an evaluation pass: no KL term belongs to it
+        return layer.weight_mu, layer.bias_mu
+    generator = layer.rng if layer.sampler is None else layer.sampler
+    sample = []
+    for mu, rho in parameter_pairs(layer):
+        epsilon = generator.standard_normal(mu.shape, dtype=mu.dtype)
+        sigma = ops.softplus(rho)
+        sample.append((mu + sigma * Tensor(epsilon), sigma, epsilon))
+    layer._sample = sample if layer.training else None
+    return sample[0][0], (sample[1][0] if len(sample) > 1 else None)
+
+
+def monte_carlo_kl(layer: Module) -> Tensor | None:
+    """ln q(w | θ) − ln P(w) summed over the weights (and biases) of ``layer``'s last training pass
+    (the module docstring: ln q in its ε form, ln P the scale mixture); None without a sample."""
+    if layer._sample is None:
+        return None
+    total = None
+    for w, sigma, epsilon in layer._sample:
+        constant = -0.5 * float(np.sum(np.square(epsilon, dtype=np.float64))) - _HALF_LOG_2PI * epsilon.size
+        log_q = constant - ops.sum(ops.log(sigma))
+        log_prior = ops.sum(ops.scale_mixture_log_prior(w, layer.prior_pi, layer.prior_sigma1, layer.prior_sigma2))
+        term = log_q - log_prior
+        total = term if total is None else total + term
+    return total

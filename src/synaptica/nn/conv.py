@@ -106,13 +106,7 @@ class Conv2d(Module):
         self.bias = Parameter(bias_values, regularized=False) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
-        check_images(repr(self), x.shape, self.kernel_size, self.padding, self.in_channels)
-        check_input_dtype(self, x, self.weight)
-        n, channels, height, width = x.shape
-        (kh, kw), (ph, pw) = self.kernel_size, self.padding
-        rows, columns = output_size(height, kh, self.stride[0], ph), output_size(width, kw, self.stride[1], pw)
-        check_activation(repr(self), x.shape, "patch matrix", (n * rows * columns, channels * kh * kw))
-        check_activation(repr(self), x.shape, "output", (n, self.out_channels, rows, columns))
+        check_conv_input(self, x, self.weight)
         return ops.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.feedback)
 
     @classmethod
@@ -129,6 +123,19 @@ class Conv2d(Module):
     def __repr__(self) -> str:
         extras = _extras(self.stride, (1, 1), self.padding)
         return f"Conv2d({self.in_channels}→{self.out_channels}, {pair_text(self.kernel_size)}{extras})"
+
+
+def check_conv_input(layer: Module, x: Tensor, weight: Parameter) -> None:
+    """Refuse an input that is not (batch, in_channels, H, W) with room for the kernel, not in the
+    dtype of ``weight``, or whose patch matrix or output would pass the activation budget; the
+    message names ``layer`` (which has the geometry of a :class:`Conv2d`)."""
+    check_images(repr(layer), x.shape, layer.kernel_size, layer.padding, layer.in_channels)
+    check_input_dtype(layer, x, weight)
+    n, channels, height, width = x.shape
+    (kh, kw), (ph, pw) = layer.kernel_size, layer.padding
+    rows, columns = output_size(height, kh, layer.stride[0], ph), output_size(width, kw, layer.stride[1], pw)
+    check_activation(repr(layer), x.shape, "patch matrix", (n * rows * columns, channels * kh * kw))
+    check_activation(repr(layer), x.shape, "output", (n, layer.out_channels, rows, columns))
 
 
 class _Pool2d(Module):

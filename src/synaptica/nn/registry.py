@@ -30,6 +30,7 @@ from synaptica.errors import FormatError
 from synaptica.nn.activation import ELU, LeakyReLU, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from synaptica.nn.batch_norm import BatchNorm1d, BatchNorm2d
 from synaptica.nn.bayes import BayesLinear
+from synaptica.nn.bayes_conv import BayesConv2d
 from synaptica.nn.budget import MAX_PARAMETERS
 from synaptica.nn.containers import Sequential
 from synaptica.nn.conv import AvgPool2d, Conv2d, Flatten, L2Pool2d, MaxPool2d
@@ -45,7 +46,7 @@ from synaptica.nn.unflatten import Unflatten
 LAYER_CLASSES: tuple[type[Module], ...] = (
     Linear, Sigmoid, Tanh, ReLU, Softmax, LeakyReLU, ELU, Softplus, Conv2d, MaxPool2d, AvgPool2d, L2Pool2d,
     Flatten, Unflatten, Dropout, BatchNorm1d, BatchNorm2d, PReLU, Maxout,
-    BayesLinear,
+    BayesLinear, BayesConv2d,
 )
 
 

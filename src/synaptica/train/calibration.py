@@ -76,9 +76,13 @@ def predictive_entropy(probabilities: np.ndarray) -> np.ndarray:
     return -terms.sum(axis=1)
 
 
-def reliability(probabilities: np.ndarray, y: np.ndarray, bins: int = ECE_BINS) -> dict[str, np.ndarray]:
-    """Per confidence bin (module docstring): ``edges`` (bins + 1), ``count``, ``confidence`` (mean
-    confidence) and ``accuracy`` (fraction right); the last two are NaN for an empty bin."""
+def reliability(probabilities: np.ndarray, y: np.ndarray, bins: int = ECE_BINS) -> dict:
+    """The table a reliability diagram draws (:func:`synaptica.viz.calibration.plot_reliability`).
+
+    Per confidence bin (module docstring): ``edges`` (bins + 1), ``count``, ``confidence`` (mean
+    confidence) and ``accuracy`` (fraction right), the last two NaN for an empty bin; and ``ece``,
+    the expected calibration error over those bins.
+    """
     bins = positive_int("reliability", "bins", bins)
     p = np.asarray(probabilities, dtype=np.float64)
     y = np.asarray(y)
@@ -91,16 +95,16 @@ def reliability(probabilities: np.ndarray, y: np.ndarray, bins: int = ECE_BINS) 
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_confidence = np.bincount(index, confidence, bins) / count
         accuracy = np.bincount(index, correct.astype(np.float64), bins) / count
+    filled = count > 0
+    gaps = np.abs(accuracy[filled] - mean_confidence[filled])
+    ece = float(np.sum(count[filled] * gaps) / max(len(y), 1))
     return {"edges": np.linspace(0.0, 1.0, bins + 1), "count": count, "confidence": mean_confidence,
-            "accuracy": accuracy}
+            "accuracy": accuracy, "ece": ece}
 
 
 def expected_calibration_error(probabilities: np.ndarray, y: np.ndarray, bins: int = ECE_BINS) -> float:
     """ECE = Σ_b (n_b / n) |acc(b) − conf(b)| over ``bins`` equal-width confidence bins (module docstring)."""
-    table = reliability(probabilities, y, bins)
-    filled = table["count"] > 0
-    gaps = np.abs(table["accuracy"][filled] - table["confidence"][filled])
-    return float(np.sum(table["count"][filled] * gaps) / max(len(np.asarray(y)), 1))
+    return reliability(probabilities, y, bins)["ece"]
 
 
 class Calibration:

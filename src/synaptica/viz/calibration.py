@@ -1,13 +1,15 @@
 """Pictures of a classifier's uncertainty: reliability diagrams and predictive-entropy histograms.
 
+    from synaptica.train.calibration import reliability
     from synaptica.viz.calibration import plot_reliability, plot_entropy
-    plot_reliability({"Bayes by backprop": (p_bbb, y), "backprop": (p_bp, y)}, "reliability.png")
+    plot_reliability({"Bayes by backprop": reliability(p_bbb, y), "backprop": reliability(p_bp, y)}, "reliability.png")
     plot_entropy({"Bayes by backprop": {"test": h1, "held-out classes": h2, "noise": h3}, ...}, "entropy.png")
 
 A reliability diagram (DeGroot and Fienberg 1983; Guo et al. 2017) draws, for each confidence bin,
 the fraction of predictions that were right against the diagonal a calibrated model would follow:
 bars below the diagonal are over-confidence. The gap is the expected calibration error
 (:func:`synaptica.train.calibration.expected_calibration_error`), written in each panel's title.
+The pictures draw tables that :mod:`synaptica.train.calibration` measured; nothing is measured here.
 """
 
 from __future__ import annotations
@@ -17,18 +19,16 @@ from pathlib import Path
 
 import numpy as np
 
-from synaptica.train.calibration import ECE_BINS, expected_calibration_error, reliability
 from synaptica.viz.figure import new_figure, save_png
 
 
-def plot_reliability(models: dict[str, tuple[np.ndarray, np.ndarray]], path: str | os.PathLike[str], *,
-                     bins: int = ECE_BINS, title: str = "") -> Path:
-    """One panel per model (label -> (probabilities (n, classes), labels (n,))): accuracy per
-    confidence bin as bars, the diagonal, and how many predictions each bin holds (shaded)."""
+def plot_reliability(models: dict[str, dict], path: str | os.PathLike[str], *, title: str = "") -> Path:
+    """One panel per model (label -> its :func:`~synaptica.train.calibration.reliability` table):
+    accuracy per confidence bin as bars, the gap to the bin's confidence, the diagonal, and the
+    share of predictions in each bin (grey line)."""
     figure = new_figure(4.2 * len(models), 4.4)
     panels = np.atleast_1d(figure.subplots(1, len(models), squeeze=False)[0])
-    for axes, (label, (probabilities, y)) in zip(panels, models.items()):
-        table = reliability(probabilities, y, bins)
+    for axes, (label, table) in zip(panels, models.items()):
         edges = table["edges"]
         width = edges[1] - edges[0]
         filled = table["count"] > 0
@@ -40,8 +40,7 @@ def plot_reliability(models: dict[str, tuple[np.ndarray, np.ndarray]], path: str
         axes.plot([0, 1], [0, 1], "k--", linewidth=1, label="calibrated")
         share = table["count"] / max(table["count"].sum(), 1)
         axes.step(edges[:-1], share, where="post", color="gray", linewidth=1, label="share of predictions")
-        ece = expected_calibration_error(probabilities, y, bins)
-        axes.set_title(f"{label}\nECE {ece:.4f} ({bins} bins)", fontsize=10)
+        axes.set_title(f"{label}\nECE {table['ece']:.4f} ({len(edges) - 1} bins)", fontsize=10)
         axes.set_xlim(0, 1)
         axes.set_ylim(0, 1)
         axes.set_xlabel("confidence (largest probability)")
