@@ -96,6 +96,15 @@ def test_with_sigma_near_zero_it_is_the_plain_layer_with_the_means_and_its_gradi
     np.testing.assert_array_equal(layer(Tensor(x)).data, plain(Tensor(x)).data)  # evaluation: the means
 
 
+def test_with_summed_costs_the_kl_term_is_divided_by_the_number_of_batches_alone():
+    layer, _, x = linear_pair(rho=-2.0, **PRIOR)
+    y = np.arange(len(x)) % 4
+    twin = copy.deepcopy(layer)
+    total = variational_cost(LogLikelihoodCost(reduction="sum"), layer, 5)(layer(Tensor(x)), y)
+    data = LogLikelihoodCost(reduction="sum")(twin(Tensor(x)), y)  # the same ε: the same sampled network
+    assert float(total.data) == pytest.approx(float(data.data) + float(twin.kl_divergence().data) / 5, rel=1e-12)
+
+
 def test_evaluation_mode_runs_the_mean_network_and_leaves_no_kl_term():
     layer = layer64(rho=-1.0)
     linear = Linear(6, 4, dtype=np.float64)

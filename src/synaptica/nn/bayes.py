@@ -207,7 +207,8 @@ def sampled_weights(model: Module, rng: SeedLike = None) -> Iterator[Module]:
 
     Every forward pass then runs a new network sampled from q(w | θ); dropout and batch
     normalisation keep their evaluation behaviour. Used by
-    :func:`synaptica.train.calibration.predictive_probabilities` to average K predictions.
+    :func:`synaptica.train.calibration.predictive_probabilities` to average K predictions. Call
+    ``predict(..., workers=1)`` inside it: threads would take their ε from ``rng`` in no fixed order.
     """
     generator = as_generator(rng)
     layers = [module for module in model.modules() if hasattr(module, "kl_divergence")]
