@@ -156,6 +156,29 @@ def test_the_kl_gradient_matches_pytorch_through_the_sampled_weights():
         np.testing.assert_allclose(rho.grad, t_rho.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
+def test_a_gaussian_prior_gives_the_closed_form_kl_and_its_gradient_matches_pytorch():
+    layer = BayesLinear(7, 5, prior_pi=1.0, prior_sigma1=0.5, rng=0, dtype=np.float64)
+    for mu, rho in parameter_pairs(layer):
+        mu.data[...] = np.random.default_rng(mu.size).normal(0, 0.4, mu.shape)
+        rho.data[...] = np.random.default_rng(rho.size + 1).normal(-1.5, 0.5, rho.shape)
+    layer(Tensor(np.ones((2, 7))))
+    kl = layer.kl_divergence()
+    layer.zero_grad()
+    kl.backward()
+    expected = 0.0
+    prior = torch.distributions.Normal(torch.zeros((), dtype=torch.float64), torch.tensor(0.5, dtype=torch.float64))
+    for mu, rho in parameter_pairs(layer):
+        t_mu = torch.tensor(mu.data, requires_grad=True)
+        t_rho = torch.tensor(rho.data, requires_grad=True)
+        posterior = torch.distributions.Normal(t_mu, torch.nn.functional.softplus(t_rho))
+        term = torch.distributions.kl_divergence(posterior, prior).sum()
+        term.backward()
+        expected += term.item()
+        np.testing.assert_allclose(mu.grad, t_mu.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(rho.grad, t_rho.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert float(kl.data) == pytest.approx(expected, rel=1e-12)
+
+
 def test_same_seed_same_samples_and_layers_from_one_generator_draw_their_own():
     x = Tensor(np.ones((3, 6), np.float32))
     a, b = BayesLinear(6, 4, rng=7, rho_init=0.0), BayesLinear(6, 4, rng=7, rho_init=0.0)
@@ -232,8 +255,8 @@ def test_bad_input_and_bad_priors_are_refused_with_the_layers_name():
     layer = BayesLinear(6, 4, rng=0)
     with pytest.raises(ShapeError, match=r"BayesLinear\(6→4\).*\(batch, 6\)"):
         layer(Tensor(np.ones((2, 5), np.float32)))
-    with pytest.raises(ValueError, match="prior_pi must be strictly between 0 and 1"):
-        BayesLinear(2, 2, prior_pi=1.0)
+    with pytest.raises(ValueError, match=r"prior_pi must be in \(0, 1\]"):
+        BayesLinear(2, 2, prior_pi=0.0)
     with pytest.raises(ValueError, match="prior_sigma2"):
         BayesLinear(2, 2, prior_sigma2=0.0)
     with pytest.raises(ShapeError, match=r"BayesConv2d\(1→2, 3×3\)"):

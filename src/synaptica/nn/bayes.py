@@ -23,7 +23,8 @@ What this file holds, and how the pieces meet plain :class:`~synaptica.rules.Bac
   optimizer)`` trains a Bayesian network; ``fit`` and the rules know nothing of it.
 
 **The KL term is the paper's Monte Carlo estimate**, not a closed form: the scale-mixture prior
-has none. On the sampled weights w,
+has none. (With ``prior_pi=1`` the prior is one Gaussian N(0, σ₁²), and the closed form is used:
+see :func:`kl_term`.) On the sampled weights w,
 
     KL ≈ ln q(w | θ) − ln P(w)
     ln q(w | θ) = Σ −ln σ − ε²/2 − ½ ln 2π          (since (w − μ)/σ = ε)
@@ -88,7 +89,8 @@ class BayesLinear(Module):
         in_features, out_features: sizes of the input and output vectors.
         bias: whether the layer has a (random) bias.
         prior_pi, prior_sigma1, prior_sigma2: the scale-mixture prior π N(0, σ₁²) + (1 − π) N(0, σ₂²)
-            on every weight and bias (default: the paper's π = ½, σ₁ = 1, σ₂ = e⁻⁶).
+            on every weight and bias (default: the paper's π = ½, σ₁ = 1, σ₂ = e⁻⁶). π = 1 is the
+            Gaussian prior N(0, σ₁²), whose KL term is computed in closed form (σ₂ is then unused).
         rho_init: the initial ρ of every weight (σ = softplus(−5) ≈ 0.0067 by default: the network
             starts close to a deterministic one and learns where it may be uncertain).
         init: the initialiser of μ, a name from :data:`synaptica.nn.init.INITIALISERS`.
@@ -127,7 +129,7 @@ class BayesLinear(Module):
     def kl_divergence(self) -> Tensor | None:
         """ln q(w | θ) − ln P(w) on the weights the last training forward drew (module docstring);
         None when the last forward was an evaluation pass (no sample to score)."""
-        return monte_carlo_kl(self)
+        return kl_term(self)
 
     @classmethod
     def parameter_count(cls, in_features: int, out_features: int, bias: bool = True, **prior) -> int:
@@ -228,10 +230,10 @@ def sampled_weights(model: Module, rng: SeedLike = None) -> Iterator[Module]:
 
 
 def checked_prior(owner: str, pi, sigma1, sigma2, rho_init) -> tuple[float, float, float, float]:
-    """π in (0, 1), σ₁ and σ₂ > 0 and a finite ρ₀, or a ValueError naming ``owner``."""
+    """π in (0, 1], σ₁ and σ₂ > 0 and a finite ρ₀, or a ValueError naming ``owner``."""
     pi = probability(owner, "prior_pi", pi)
-    if pi in (0.0, 1.0):
-        raise ValueError(f"{owner}: prior_pi must be strictly between 0 and 1 (a mixture), got {pi!r}")
+    if pi == 0.0:
+        raise ValueError(f"{owner}: prior_pi must be in (0, 1] (1: the Gaussian prior N(0, σ₁²) alone), got {pi!r}")
     return (pi, positive_float(owner, "prior_sigma1", sigma1), positive_float(owner, "prior_sigma2", sigma2),
             finite_float(owner, "rho_init", rho_init))
 
@@ -259,7 +261,7 @@ def parameter_pairs(layer: Module) -> list[tuple[Parameter, Parameter]]:
 def weights_for_pass(layer: Module) -> tuple[Tensor, Tensor | None]:
     """The (weight, bias) a forward pass of ``layer`` uses: μ in evaluation mode, else a sample
     w = μ + σ ⊙ ε with ε from the layer's stream (training) or from :func:`sampled_weights`'s
-    Generator. A training pass keeps its sample for :func:`monte_carlo_kl`; any other pass clears it."""
+    Generator. A training pass keeps its sample for :func:`kl_term`; any other pass clears it."""
     if not layer.training and layer.sampler is None:
         layer._sample = None  # an evaluation pass: no KL term belongs to it
         return layer.weight_mu, layer.bias_mu
@@ -273,16 +275,27 @@ def weights_for_pass(layer: Module) -> tuple[Tensor, Tensor | None]:
     return sample[0][0], (sample[1][0] if len(sample) > 1 else None)
 
 
-def monte_carlo_kl(layer: Module) -> Tensor | None:
-    """ln q(w | θ) − ln P(w) summed over the weights (and biases) of ``layer``'s last training pass
-    (the module docstring: ln q in its ε form, ln P the scale mixture); None without a sample."""
+def kl_term(layer: Module) -> Tensor | None:
+    """KL[q ‖ P] for ``layer``'s last training pass; None without a sample.
+
+    For the scale mixture (π < 1), the Monte Carlo estimate ln q(w | θ) − ln P(w) summed over the
+    sampled weights and biases (module docstring: ln q in its ε form). For π = 1, the prior is
+    N(0, σ₁²) alone and the KL has a closed form, used instead (it does not depend on ε):
+
+        KL[N(μ, σ²) ‖ N(0, s²)] = Σ ln(s/σ) + (σ² + μ²) / (2s²) − ½
+    """
     if layer._sample is None:
         return None
     total = None
-    for w, sigma, epsilon in layer._sample:
-        constant = -0.5 * float(np.sum(np.square(epsilon, dtype=np.float64))) - _HALF_LOG_2PI * epsilon.size
-        log_q = constant - ops.sum(ops.log(sigma))
-        log_prior = ops.sum(ops.scale_mixture_log_prior(w, layer.prior_pi, layer.prior_sigma1, layer.prior_sigma2))
-        term = log_q - log_prior
+    for (w, sigma, epsilon), (mu, _) in zip(layer._sample, parameter_pairs(layer)):
+        if layer.prior_pi == 1.0:
+            s = layer.prior_sigma1
+            spread = (sigma * sigma + mu * mu) * (0.5 / s ** 2)
+            term = ops.sum(spread - ops.log(sigma)) + (math.log(s) - 0.5) * epsilon.size
+        else:
+            constant = -0.5 * float(np.sum(np.square(epsilon, dtype=np.float64))) - _HALF_LOG_2PI * epsilon.size
+            log_q = constant - ops.sum(ops.log(sigma))
+            log_prior = ops.sum(ops.scale_mixture_log_prior(w, layer.prior_pi, layer.prior_sigma1, layer.prior_sigma2))
+            term = log_q - log_prior
         total = term if total is None else total + term
     return total

@@ -15,7 +15,7 @@ import numpy as np
 
 from synaptica import ops
 from synaptica.nn.bayes import (PRIOR_PI, PRIOR_SIGMA1, PRIOR_SIGMA2, checked_prior, gaussian_parameters,
-                                monte_carlo_kl, sampling_stream, weights_for_pass)
+                                kl_term, sampling_stream, weights_for_pass)
 from synaptica.nn.budget import check_parameters
 from synaptica.nn.conv import Conv2d, Size, _extras, _json_pair, check_conv_input
 from synaptica.nn.module import Module
@@ -68,7 +68,7 @@ class BayesConv2d(Module):
     def kl_divergence(self) -> Tensor | None:
         """ln q(w | θ) − ln P(w) on the kernels the last training forward drew; None after an
         evaluation pass (see :mod:`synaptica.nn.bayes`)."""
-        return monte_carlo_kl(self)
+        return kl_term(self)
 
     @classmethod
     def parameter_count(cls, in_channels: int, out_channels: int, kernel_size: Size, stride: Size = 1,
