@@ -35,7 +35,7 @@ def binarize(x, threshold: float = 0.5, rng: SeedLike | None = None, dtype=np.fl
         if not (0.0 <= low and high <= 1.0):
             bad = int(np.argmax((x < 0) | (x > 1) | np.isnan(x)))
             raise ValueError(f"binarize: intensities must lie in [0, 1]; the array of shape {x.shape} holds "
-                             f"{x.flat[bad]!r} at {tuple(int(i) for i in np.unravel_index(bad, x.shape))} (range {low:g}..{high:g})")
+                             f"{x.flat[bad].item()!r} at {tuple(int(i) for i in np.unravel_index(bad, x.shape))} (range {low:g}..{high:g})")
     if rng is not None:
         return (as_generator(rng).random(x.shape) < x).astype(dtype)
     if not 0.0 < threshold < 1.0:
@@ -51,6 +51,6 @@ def check_binary(x: np.ndarray, who: str) -> None:
         first = int(np.argmax(bad))
         raise ValueError(
             f"{who}: a Bernoulli likelihood needs binary data (0 or 1), but the batch of shape {x.shape} holds "
-            f"{x.flat[first]!r} at {tuple(int(i) for i in np.unravel_index(first, x.shape))} ({int(bad.sum())} of {x.size} values are "
+            f"{x.flat[first].item()!r} at {tuple(int(i) for i in np.unravel_index(first, x.shape))} ({int(bad.sum())} of {x.size} values are "
             "not 0 or 1); binarise it first with synaptica.data.binarize.binarize(x) (fixed threshold 0.5) "
             "or binarize(x, rng=seed) (stochastic)")

@@ -95,9 +95,12 @@ class CategoricalVAE(Module):
             log_q = log_softmax_array(logits.data.astype(np.float64), axis=-1)
             kl = (np.exp(log_q) * (log_q + np.log(self.classes))).sum(axis=(1, 2))
             total = np.zeros(len(x))
-            for _ in range(samples):
-                code = one_hot_argmax(logits.data + gumbel_noise(logits.shape, generator, dtype))
-                total -= bernoulli_log_likelihood(self.decode(Tensor(code)).data, x)
+            per_round = max(1, 50_000 // len(x)) if len(x) else 1  # decoder rows per round ≤ 50,000 or one image's
+            for done in range(0, samples, per_round):
+                draws = min(per_round, samples - done)
+                code = one_hot_argmax(logits.data + gumbel_noise((draws, *logits.shape), generator, dtype))
+                out = self.decode(Tensor(code.reshape(-1, self.variables, self.classes))).data
+                total -= bernoulli_log_likelihood(out.reshape(draws, len(x), -1), x).sum(axis=0)
         return total / samples + kl
 
     def sample(self, n: int, rng: SeedLike = None) -> np.ndarray:
