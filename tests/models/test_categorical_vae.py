@@ -1,5 +1,6 @@
 """The categorical VAE trained through Gumbel-softmax: its terms by hand, its discrete −ELBO against
-an enumeration of every code, temperature annealing, files and ONNX, and a run on the 8×8 digits."""
+an enumeration of every code, temperature annealing, and a run on the 8×8 digits (files and ONNX:
+tests/models/test_vae.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,10 @@ import itertools
 import math
 
 import numpy as np
-import onnxruntime
 import pytest
 
 from synaptica.data import load_dataset
 from synaptica.data.binarize import binarize
-from synaptica.io import load_model, save_model
-from synaptica.io.onnx_export import onnx_model
 from synaptica.models import CategoricalVAE, dense_categorical_vae
 from synaptica.nn import Linear, Sequential
 from synaptica.ops.sampling import gumbel_noise
@@ -22,7 +20,6 @@ from synaptica.optim import Adam
 from synaptica.rules import Variational
 from synaptica.rules.variational import annealed_temperature
 from synaptica.tensor import Tensor
-from synaptica.train import predict
 from synaptica.train.fit import fit
 
 
@@ -87,23 +84,6 @@ def test_the_temperature_is_annealed_step_by_step():
         Variational(Adam(model.parameters(), 1e-3)).bind(model, np.random.default_rng(0))
     with pytest.raises(ValueError, match="floor"):
         annealed_temperature(0.4, floor=0.5)
-
-
-def test_a_categorical_vae_is_saved_loaded_and_exported_to_onnx(tmp_path):
-    model = dense_categorical_vae(10, [8], 3, 4, rng=2)
-    save_model(tmp_path / "cvae.safetensors", model)
-    loaded, _ = load_model(tmp_path / "cvae.safetensors")
-    assert isinstance(loaded, CategoricalVAE) and loaded.config() == model.config()
-    x = binarize(np.random.default_rng(0).random((6, 10)))
-    np.testing.assert_array_equal(predict(loaded, x), predict(model, x))
-    session = onnxruntime.InferenceSession(onnx_model(model).SerializeToString(), providers=["CPUExecutionProvider"])
-    np.testing.assert_allclose(session.run(["output"], {"input": x})[0], predict(model, x), atol=1e-6)
-    from synaptica.errors import FormatError
-    from synaptica.nn.registry import module_from_config
-
-    bad = {**model.config(), "classes": 0}
-    with pytest.raises(FormatError, match="'variables' and 'classes' must be integers >= 1"):
-        module_from_config(bad)
 
 
 @pytest.mark.slow

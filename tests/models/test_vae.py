@@ -13,7 +13,7 @@ import pytest
 from synaptica.data.binarize import binarize
 from synaptica.io import load_model, save_model
 from synaptica.io.onnx_export import onnx_model
-from synaptica.models import VAE, dense_vae
+from synaptica.models import VAE, dense_categorical_vae, dense_vae
 from synaptica.nn import Linear, ReLU, Sequential
 from synaptica.ops.sampling import gaussian_noise
 from synaptica.optim import SGD, Adam
@@ -190,23 +190,31 @@ def test_the_rule_is_seeded_resumable_and_refuses_what_it_cannot_train():
         Variational(Adam(a.parameters(), 1e-3)).bind(a.encoder, np.random.default_rng(0))
 
 
-def test_a_vae_is_saved_loaded_and_exported_to_onnx(tmp_path):
-    model = dense_vae(12, [8], 3, rng=4)
+@pytest.mark.parametrize("make", [lambda: dense_vae(12, [8], 3, rng=4), lambda: dense_categorical_vae(12, [8], 3, 4, rng=2)],
+                         ids=["gaussian", "categorical"])
+def test_a_vae_is_saved_loaded_and_exported_to_onnx(tmp_path, make):
+    model = make()
     save_model(tmp_path / "vae.safetensors", model)
     loaded, _ = load_model(tmp_path / "vae.safetensors")
-    assert isinstance(loaded, VAE) and loaded.config() == model.config()
+    assert type(loaded) is type(model) and loaded.config() == model.config()
     x = binarize(np.random.default_rng(0).random((5, 12)))
     np.testing.assert_array_equal(predict(loaded, x), predict(model, x))
     session = onnxruntime.InferenceSession(onnx_model(model).SerializeToString(), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(session.run(["output"], {"input": x})[0], predict(model, x), atol=1e-6)
+
+
+def test_a_damaged_architecture_is_refused_with_its_place():
     from synaptica.errors import FormatError
     from synaptica.nn.registry import module_from_config
 
+    model = dense_vae(12, [8], 3, rng=4)
     with pytest.raises(FormatError, match=r"model \(VAE\) needs exactly an 'encoder' and a 'decoder'"):
         module_from_config({"type": "VAE", "encoder": model.encoder.config()})
     with pytest.raises(FormatError, match=r"model.decoder.layers.0 names unknown layer type 'Nope'"):
         module_from_config({"type": "VAE", "encoder": model.encoder.config(),
                             "decoder": {"type": "Sequential", "layers": [{"type": "Nope"}]}})
+    with pytest.raises(FormatError, match="'variables' and 'classes' must be integers >= 1"):
+        module_from_config({**dense_categorical_vae(12, [8], 3, 4, rng=2).config(), "classes": 0})
 
 
 def test_forward_is_the_reconstruction_at_the_mean_code():
