@@ -162,7 +162,8 @@ def main(argv=None) -> dict:
                             "cpu_seconds_per_epoch": cpu_per_epoch["synaptica"]},
               "pytorch": {**theirs, "seconds_per_epoch": per_epoch["pytorch"],
                           "cpu_seconds_per_epoch": cpu_per_epoch["pytorch"]},
-              "nll_difference": difference, "seconds_ratio": ratio, "cpu_seconds_ratio": cpu_ratio, "environment": common.environment()}
+              "nll_difference": difference, "seconds_ratio": ratio, "cpu_seconds_ratio": cpu_ratio,
+              "environment": common.environment()}
     if args.json:
         Path(args.json).write_text(json.dumps(record, indent=2))
     return record

@@ -110,7 +110,8 @@ def main(argv=None) -> dict:
                     panel_inches=0.9)
     print(f"categorical VAE, {args.variables} × {args.classes}: test −ELBO {categorical_elbo:.2f} "
           f"(discrete codes); trained in {seconds:.0f} s")
-    return {"gaussian_elbo": elbo, "gaussian_nll": nll, "planar_elbo": planar_elbo, "categorical_elbo": categorical_elbo}
+    return {"gaussian_elbo": elbo, "gaussian_nll": nll, "planar_elbo": planar_elbo,
+            "categorical_elbo": categorical_elbo}
 
 
 if __name__ == "__main__":

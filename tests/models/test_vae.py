@@ -190,8 +190,8 @@ def test_the_rule_is_seeded_resumable_and_refuses_what_it_cannot_train():
         Variational(Adam(a.parameters(), 1e-3)).bind(a.encoder, np.random.default_rng(0))
 
 
-@pytest.mark.parametrize("make", [lambda: dense_vae(12, [8], 3, rng=4), lambda: dense_categorical_vae(12, [8], 3, 4, rng=2)],
-                         ids=["gaussian", "categorical"])
+@pytest.mark.parametrize("make", [lambda: dense_vae(12, [8], 3, rng=4),
+                                  lambda: dense_categorical_vae(12, [8], 3, 4, rng=2)], ids=["gaussian", "categorical"])
 def test_a_vae_is_saved_loaded_and_exported_to_onnx(tmp_path, make):
     model = make()
     save_model(tmp_path / "vae.safetensors", model)

@@ -35,12 +35,17 @@ def binarize(x, threshold: float = 0.5, rng: SeedLike | None = None, dtype=np.fl
         if not (0.0 <= low and high <= 1.0):
             bad = int(np.argmax((x < 0) | (x > 1) | np.isnan(x)))
             raise ValueError(f"binarize: intensities must lie in [0, 1]; the array of shape {x.shape} holds "
-                             f"{x.flat[bad].item()!r} at {tuple(int(i) for i in np.unravel_index(bad, x.shape))} (range {low:g}..{high:g})")
+                             f"{_value_at(x, bad)} (range {low:g}..{high:g})")
     if rng is not None:
         return (as_generator(rng).random(x.shape) < x).astype(dtype)
     if not 0.0 < threshold < 1.0:
         raise ValueError(f"binarize: threshold must be in (0, 1), got {threshold}")
     return (x > threshold).astype(dtype)
+
+
+def _value_at(x: np.ndarray, flat: int) -> str:
+    """``0.25 at (0, 3)``: the value at a flat index and its place."""
+    return f"{x.flat[flat].item()!r} at {tuple(int(i) for i in np.unravel_index(flat, x.shape))}"
 
 
 def check_binary(x: np.ndarray, who: str) -> None:
@@ -51,6 +56,5 @@ def check_binary(x: np.ndarray, who: str) -> None:
         first = int(np.argmax(bad))
         raise ValueError(
             f"{who}: a Bernoulli likelihood needs binary data (0 or 1), but the batch of shape {x.shape} holds "
-            f"{x.flat[first].item()!r} at {tuple(int(i) for i in np.unravel_index(first, x.shape))} ({int(bad.sum())} of {x.size} values are "
-            "not 0 or 1); binarise it first with synaptica.data.binarize.binarize(x) (fixed threshold 0.5) "
-            "or binarize(x, rng=seed) (stochastic)")
+            f"{_value_at(x, first)} ({int(bad.sum())} of {x.size} values are not 0 or 1); binarise it first with "
+            "synaptica.data.binarize.binarize(x) (fixed threshold 0.5) or binarize(x, rng=seed) (stochastic)")

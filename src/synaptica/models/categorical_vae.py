@@ -121,8 +121,8 @@ class CategoricalVAE(Module):
                 f"  decoder {self.decoder!r}\n)")
 
 
-def dense_categorical_vae(inputs: int, hidden: list[int], variables: int, classes: int, activation: str = "relu", init: str = "he", rng: SeedLike = None,
-                          dtype=np.float32) -> CategoricalVAE:
+def dense_categorical_vae(inputs: int, hidden: list[int], variables: int, classes: int, activation: str = "relu",
+                          init: str = "he", rng: SeedLike = None, dtype=np.float32) -> CategoricalVAE:
     """Encoder ``inputs`` → ``hidden`` → N·K logits; decoder N·K → reversed ``hidden`` → ``inputs`` logits."""
     generator = as_generator(rng)
     code = variables * classes

@@ -51,7 +51,7 @@ LOG_2PI = math.log(2.0 * math.pi)
 
 
 def bernoulli_log_likelihood(logits: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """log p(x | logits) = Σᵢ xᵢ ℓᵢ − softplus(ℓᵢ) over the last axis (in float64), stable for any ℓ."""
+    """log p(x | logits) = Σᵢ xᵢ ℓᵢ − softplus(ℓᵢ) over the last axis, summed in float64; stable."""
     return (x * logits - softplus_array(logits)).sum(axis=-1, dtype=np.float64)
 
 

@@ -75,7 +75,8 @@ class Variational:
     def bind(self, model: Module, rng: np.random.Generator) -> None:
         needed = getattr(model, "temperature_needed", None)
         if needed is None:
-            raise TypeError(f"Variational trains a VAE or a CategoricalVAE (a model with elbo_terms), not {type(model).__name__}")
+            raise TypeError("Variational trains a VAE or a CategoricalVAE (a model with elbo_terms), "
+                            f"not {type(model).__name__}")
         if needed and self.temperature is None:
             raise ValueError(f"Variational: a {type(model).__name__} needs a temperature (a number or a schedule, "
                              "e.g. annealed_temperature())")
