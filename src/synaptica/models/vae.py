@@ -143,6 +143,11 @@ class VAE(Module):
                 result[start:start + len(chunk)] = log_mean_exp(log_px_z + log_pz - log_qz, axis=1)
         return result
 
+    def negative_elbo(self, x: np.ndarray, rng: SeedLike = None, samples: int = 1) -> np.ndarray:
+        """−ELBO of each binary image, its expectation estimated with ``samples`` draws of z (nats per image)."""
+        generator = as_generator(rng)
+        return -np.mean([self.log_likelihood(x, 1, generator, batch_size=1000) for _ in range(samples)], axis=0)
+
     def config(self) -> dict:
         return {"type": "VAE", "encoder": self.encoder.config(), "decoder": self.decoder.config()}
 
