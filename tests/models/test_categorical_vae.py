@@ -100,3 +100,17 @@ def test_a_categorical_vae_learns_the_binarised_digits(hard):
     fit(model, rule, x, epochs=15, batch_size=32, rng=0, verbose=False)
     end = float(model.negative_elbo(x_test, rng=0).mean())
     assert start > 40 and end < 0.7 * start
+
+
+@pytest.mark.parametrize("hard", [False, True])
+def test_the_rule_resumes_exactly_with_its_noise_and_temperature(hard):
+    from tests.rules.resume import assert_resumes_exactly
+
+    x = binarize(np.random.default_rng(0).random((200, 10)))
+    batches = [(x[i:i + 10],) for i in range(0, 200, 10)]
+
+    def fresh():
+        model = dense_categorical_vae(10, [8], 3, 4, rng=1)
+        return model, Variational(Adam(model.parameters(), 1e-2), temperature=annealed_temperature(1.0, 0.05), hard=hard)
+
+    assert_resumes_exactly(fresh, batches)

@@ -260,3 +260,20 @@ def test_the_bound_is_measured_after_each_epoch_on_the_same_noise(make):
     history = fit(model, Variational(Adam(model.parameters(), 1e-2), temperature=temperature), x[:300], epochs=15,
                   batch_size=20, rng=0, verbose=False, evaluators=[evaluator])
     assert history.metrics["validation_cost"][-1] < start - 3.5  # the best is about 4.6 nats (the flips and 1 of 4)
+
+
+def test_a_run_stopped_at_a_checkpoint_resumes_bit_for_bit(tmp_path):
+    from synaptica.train.checkpoints import Checkpoint
+
+    x = binarize(np.random.default_rng(0).random((100, 10)))
+
+    def run(epochs, **options):
+        model = dense_vae(10, [8], 2, rng=0)
+        fit(model, Variational(Adam(model.parameters(), 1e-2)), x, epochs=epochs, batch_size=10, rng=0,
+            verbose=False, **options)
+        return model
+
+    whole = run(4)
+    run(2, callbacks=[Checkpoint(tmp_path)])
+    resumed = run(4, callbacks=[Checkpoint(tmp_path)], resume=tmp_path)
+    assert all(np.array_equal(a.data, b.data) for a, b in zip(whole.parameters(), resumed.parameters()))
