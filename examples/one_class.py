@@ -1,8 +1,9 @@
 """One-class anomaly detection on Fashion-MNIST: train on one class, find the other nine.
 
-    python examples/one_class.py                                  # all ten classes, all three scorers
+    python examples/one_class.py                                  # all ten classes, all four scorers
     python examples/one_class.py --scorers pca,kmeans --classes 0,7
     python examples/one_class.py --ae-epochs 20 --pca-components 0.95 --clusters 20
+    python examples/one_class.py --scorers vae --vae-epochs 20 --vae-samples 100
 
 For each normal class, every scorer is fitted on that class's training images alone (about 5,000
 of the 50,000), then scores all 10,000 test images; the other classes are the anomalies, and the
@@ -28,18 +29,22 @@ def scorer_options(args) -> dict:
     return {"pca": {"n_components": float(args.pca_components) if "." in args.pca_components
                     else int(args.pca_components)},
             "kmeans": {"n_clusters": args.clusters},
-            "autoencoder": {"epochs": args.ae_epochs, "code": args.ae_code}}
+            "autoencoder": {"epochs": args.ae_epochs, "code": args.ae_code},
+            "vae": {"epochs": args.vae_epochs, "latent": args.vae_latent, "samples": args.vae_samples}}
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default="fashion-mnist", help="dataset name or IDX directory")
-    parser.add_argument("--scorers", default="pca,kmeans,autoencoder", help=f"comma-separated, of {sorted(SCORERS)}")
+    parser.add_argument("--scorers", default="pca,kmeans,autoencoder,vae", help=f"comma-separated, of {sorted(SCORERS)}")
     parser.add_argument("--classes", default=None, help="comma-separated normal classes (default: all)")
     parser.add_argument("--pca-components", default="0.9", help="an int, or a fraction of variance such as 0.9")
     parser.add_argument("--clusters", type=int, default=10, help="k-means centres")
     parser.add_argument("--ae-epochs", type=int, default=10)
     parser.add_argument("--ae-code", type=int, default=32)
+    parser.add_argument("--vae-epochs", type=int, default=10)
+    parser.add_argument("--vae-latent", type=int, default=16)
+    parser.add_argument("--vae-samples", type=int, default=10, help="importance samples per scored image")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 

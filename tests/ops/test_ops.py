@@ -389,6 +389,43 @@ def softmax_shapes(draw):
     return (tuple(shape),), {"axis": axis}
 
 
+# --- sampling (ops/sampling.py): the noise comes from a seed, so torch gets the same draw
+@st.composite
+def latent_shapes(draw, noise: bool = False):
+    shape = (draw(st.integers(1, 5)), draw(st.integers(1, 6)))
+    params = {"seed": draw(SEED)} if noise else {"reduction": draw(st.sampled_from(["mean", "sum"]))}
+    return (shape, shape), params
+
+
+@st.composite
+def categorical_shapes(draw, noise: bool = False):
+    shape = (draw(st.integers(1, 4)),) + ((draw(st.integers(1, 3)),) if draw(st.booleans()) else ()) + (
+        draw(st.integers(1, 5)),)
+    params = ({"seed": draw(SEED), "temperature": draw(st.sampled_from([0.5, 1.0, 2.0]))} if noise
+              else {"reduction": draw(st.sampled_from(["mean", "sum"]))})
+    return (shape,), params
+
+
+def seeded_noise(kind, x, p):
+    from synaptica.ops.sampling import gaussian_noise, gumbel_noise
+
+    array = x.detach().numpy() if isinstance(x, torch.Tensor) else x.data
+    make = gaussian_noise if kind == "gaussian" else gumbel_noise
+    return make(array.shape, np.random.default_rng(p["seed"]), array.dtype)
+
+
+def torch_gaussian_kl(mu, log_var, p):
+    q = torch.distributions.Normal(mu, torch.exp(0.5 * log_var))
+    kl = torch.distributions.kl_divergence(q, torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(mu)))
+    return kl.sum() / (len(mu) if p["reduction"] == "mean" else 1)
+
+
+def torch_categorical_kl(x, p):
+    uniform = torch.distributions.Categorical(logits=torch.zeros_like(x))
+    kl = torch.distributions.kl_divergence(torch.distributions.Categorical(logits=x), uniform)
+    return kl.sum() / (len(x) if p["reduction"] == "mean" else 1)
+
+
 # --- losses: outputs/logits and targets. Targets are constants (not differentiated).
 REDUCTION = st.sampled_from(["mean", "sum"])
 SEED = st.integers(0, 2**32 - 1)
@@ -722,6 +759,19 @@ ROWS: list[Row] = [
           uniform(-3.0, 3.0), shapes=softmax_shapes()),
     unary("log_softmax", "log_softmax", lambda x, p: ops.log_softmax(x, p["axis"]),
           lambda x, p: torch.log_softmax(x, p["axis"]), uniform(-3.0, 3.0), shapes=softmax_shapes()),
+    # sampling: reparameterisation, Gumbel-softmax, closed-form KL divergences
+    binary("reparameterize", "reparameterize",
+           lambda m, v, p: ops.reparameterize(m, v, seeded_noise("gaussian", m, p)),
+           lambda m, v, p: m + torch.exp(0.5 * v) * torch.as_tensor(seeded_noise("gaussian", m, p)),
+           domains=(ANY, ANY), shapes=latent_shapes(noise=True)),
+    binary("gaussian_kl", "gaussian_kl", lambda m, v, p: ops.gaussian_kl(m, v, p["reduction"]), torch_gaussian_kl,
+           domains=(ANY, ANY), shapes=latent_shapes()),
+    unary("categorical_kl", "categorical_kl", lambda x, p: ops.categorical_kl(x, p["reduction"]),
+          torch_categorical_kl, LOGITS, shapes=categorical_shapes()),
+    unary("gumbel_softmax", "gumbel_softmax",
+          lambda x, p: ops.gumbel_softmax(x, seeded_noise("gumbel", x, p), p["temperature"]),
+          lambda x, p: torch.softmax((x + torch.as_tensor(seeded_noise("gumbel", x, p))) / p["temperature"], -1),
+          LOGITS, shapes=categorical_shapes(noise=True)),
     # fused losses
     loss_row("quadratic_dense", "quadratic_cost", ops.quadratic_cost, torch_quadratic,
              dense_loss_shapes("real"), ANY),

@@ -41,7 +41,8 @@ def test_scores_are_the_squared_reconstruction_and_centre_distances(images):
 
 
 @pytest.mark.parametrize("scorer, options", [("pca", {"n_components": 10}), ("kmeans", {"n_clusters": 5}),
-                                             ("autoencoder", {"epochs": 2, "hidden": (64,), "code": 8})])
+                                             ("autoencoder", {"epochs": 2, "hidden": (64,), "code": 8}),
+                                             ("vae", {"epochs": 2, "hidden": (64,), "latent": 8, "samples": 5})])
 def test_one_class_protocol_finds_sneakers_among_trousers(fashion, scorer, options):
     """Trousers (1) against sneakers (7), 2,000 training images of the normal class: a clear case."""
     train, test = fashion.train, fashion.test

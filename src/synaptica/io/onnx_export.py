@@ -195,6 +195,28 @@ def _autoencoder(g: _Graph, m, x: str, shape):
     return _export(g, m.decoder, *_export(g, m.encoder, x, shape))
 
 
+def _vae(g: _Graph, m, x: str, shape):
+    # forward: σ(decoder(μ)), μ the first half of the encoder's output
+    h, (units,) = _export(g, m.encoder, x, shape)
+    latent = units // 2
+    mu = g.node("Slice", [h, g.constant("starts", [0], np.int64), g.constant("ends", [latent], np.int64),
+                          g.constant("axes", [1], np.int64)])
+    logits, out_shape = _export(g, m.decoder, mu, (latent,))
+    return g.node("Sigmoid", [logits]), out_shape
+
+
+def _categorical_vae(g: _Graph, m, x: str, shape):
+    # forward: σ(decoder(one-hot of the arg-max of each variable's logits))
+    h, _ = _export(g, m.encoder, x, shape)
+    logits = g.node("Reshape", [h, g.constant("shape", [0, m.variables, m.classes], np.int64)])
+    best = g.node("ArgMax", [logits], axis=2, keepdims=1)
+    classes = g.constant("classes", np.arange(m.classes), np.int64)
+    hot = g.node("Cast", [g.node("Equal", [best, classes])], to=_elem_type(g.onnx, g.dtype))
+    code = g.node("Reshape", [hot, g.constant("shape", [0, m.variables * m.classes], np.int64)])
+    out, out_shape = _export(g, m.decoder, code, (m.variables * m.classes,))
+    return g.node("Sigmoid", [out]), out_shape
+
+
 def _ensemble(g: _Graph, m, x: str, shape):
     from synaptica.nn.ensemble import _gives_probabilities
 
@@ -226,6 +248,7 @@ EXPORTERS: dict[str, Exporter] = {
     "BatchNorm1d": _batch_norm, "BatchNorm2d": _batch_norm, "PReLU": _prelu, "Maxout": _maxout,
     "BayesLinear": _bayes_linear, "BayesConv2d": _bayes_conv,
     "Sequential": _sequential, "Ensemble": _ensemble, "Autoencoder": _autoencoder,
+    "VAE": _vae, "CategoricalVAE": _categorical_vae,
 }
 
 

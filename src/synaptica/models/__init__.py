@@ -4,7 +4,11 @@ with an estimator's shape (the Hopfield network: ``store`` patterns, ``recall`` 
 
 from synaptica.models.autoencoder import Autoencoder as Autoencoder
 from synaptica.models.autoencoder import dense_autoencoder as dense_autoencoder
+from synaptica.models.categorical_vae import CategoricalVAE as CategoricalVAE
+from synaptica.models.categorical_vae import dense_categorical_vae as dense_categorical_vae
 from synaptica.models.hopfield import Hopfield as Hopfield
 from synaptica.models.hopfield import Recall as Recall
 from synaptica.models.centres import Centres as Centres
 from synaptica.models.som import SelfOrganizingMap as SelfOrganizingMap
+from synaptica.models.vae import VAE as VAE
+from synaptica.models.vae import dense_vae as dense_vae

@@ -56,9 +56,22 @@ def _autoencoder() -> type[Module]:
     return Autoencoder
 
 
+def _vae() -> type[Module]:
+    from synaptica.models.vae import VAE
+
+    return VAE
+
+
+def _categorical_vae() -> type[Module]:
+    from synaptica.models.categorical_vae import CategoricalVAE
+
+    return CategoricalVAE
+
+
 #: the containers a saved architecture may name, each with a function giving its class
 CONTAINERS: dict[str, typing.Callable[[], type[Module]]] = {
     "Sequential": lambda: Sequential, "Ensemble": lambda: Ensemble, "Autoencoder": _autoencoder,
+    "VAE": _vae, "CategoricalVAE": _categorical_vae,
 }
 
 #: the Python types ``json.loads`` gives for the values an annotation allows. A float argument takes
@@ -182,6 +195,10 @@ class _Builder:
                 raise FormatError(f"{source}: {path} (Autoencoder) needs exactly an 'encoder' and a 'decoder'")
             return Autoencoder(self.build(config["encoder"], f"{path}.encoder", depth + 1),
                                self.build(config["decoder"], f"{path}.decoder", depth + 1))
+        if kind in ("VAE", "CategoricalVAE"):
+            from synaptica.models.vae import variational_from_config
+
+            return variational_from_config(config, source, path, lambda part, at: self.build(part, at, depth + 1))
         return self.layer(config, path)
 
     def layer(self, config: dict, path: str) -> Module:

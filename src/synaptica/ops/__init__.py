@@ -1,7 +1,9 @@
 """Differentiable ops. Each is a function that computes its forward and attaches its vjp.
 
 The table :data:`DIFFERENTIABLE_OPS` lists every public op; the oracle tests check that each one has
-an entry (finite differences and PyTorch), so a new op cannot land untested.
+an entry (finite differences and PyTorch), so a new op cannot land untested. ``straight_through`` is
+the one exception: its backward is by definition not its derivative (which is zero almost everywhere),
+so tests/ops/test_sampling.py checks it against that definition and against PyTorch's idiom instead.
 """
 
 from synaptica.ops.batch_norm import batch_norm as batch_norm
@@ -33,6 +35,11 @@ from synaptica.ops.pool import l2_pool2d as l2_pool2d
 from synaptica.ops.pool import max_pool2d as max_pool2d
 from synaptica.ops.prelu import prelu as prelu
 from synaptica.ops.reduce import max as max
+from synaptica.ops.sampling import categorical_kl as categorical_kl
+from synaptica.ops.sampling import gaussian_kl as gaussian_kl
+from synaptica.ops.sampling import gumbel_softmax as gumbel_softmax
+from synaptica.ops.sampling import reparameterize as reparameterize
+from synaptica.ops.sampling import straight_through as straight_through
 from synaptica.ops.reduce import mean as mean
 from synaptica.ops.reduce import sum as sum
 from synaptica.ops.shape import concat as concat
@@ -54,4 +61,5 @@ DIFFERENTIABLE_OPS = (
     "conv2d", "max_pool2d", "avg_pool2d", "l2_pool2d",
     "dropout", "batch_norm", "prelu",
     "scale_mixture_log_prior",
+    "reparameterize", "gaussian_kl", "categorical_kl", "gumbel_softmax",
 )

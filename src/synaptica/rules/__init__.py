@@ -14,14 +14,16 @@ from synaptica.rules.minibatch_kmeans import MiniBatchKMeans as MiniBatchKMeans
 from synaptica.rules.newton import DampedNewton as DampedNewton
 from synaptica.rules.som import BatchSOM as BatchSOM
 from synaptica.rules.som import OnlineSOM as OnlineSOM
+from synaptica.rules.variational import Variational as Variational
 
 #: Every learning rule by name, derived from the classes' own ``name``.
 RULES = {rule.name: rule for rule in (Backprop, FeedbackAlignment, DirectFeedbackAlignment, EvolutionStrategies,
-                                      DampedNewton, MiniBatchKMeans, Hebb, Oja, Sanger, OnlineSOM, BatchSOM)}
+                                      DampedNewton, MiniBatchKMeans, Hebb, Oja, Sanger, OnlineSOM, BatchSOM,
+                                      Variational)}
 
 #: The rules that train a network's parameters from a cost (what ``synaptica train --rule`` offers);
 #: the others learn without one: mini-batch k-means moves centres, the SOM rules move a map's
-#: prototypes, the Hebbian rules follow activity.
+#: prototypes, the Hebbian rules follow activity, the variational rule minimises a VAE's own −ELBO.
 NETWORK_RULES = {name: rule for name, rule in RULES.items() if "cost" in rule.arguments}
 
 #: The Hebbian rules: one bias-free linear layer trained on inputs alone (:mod:`synaptica.rules.hebbian`).
@@ -31,7 +33,7 @@ HEBBIAN_RULES = {name: rule for name, rule in RULES.items() if rule in (Hebb, Oj
 def make_rule(name: str, cost=None, optimizer=None, **options):
     """The learning rule called ``name`` (a key of :data:`RULES`), given what its class takes of the
     cost and the optimizer (its ``arguments``: backprop both, damped Newton the cost alone, the
-    Hebbian rules, mini-batch k-means and the SOM rules neither) and the rule's own ``options`` (``population=``
+    Hebbian rules, mini-batch k-means and the SOM rules neither, the variational rule the optimizer) and the rule's own ``options`` (``population=``
     and ``sigma=`` for evolution strategies, ``learning_rate=`` for Oja, ``iterations=``, ``sigma=`` and
     ``learning_rate=`` for the SOM rules)."""
     if name not in RULES:

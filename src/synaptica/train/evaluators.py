@@ -174,3 +174,24 @@ class MapQuality:
 
     def __repr__(self) -> str:
         return f"MapQuality({self.name}, {len(self.x)} examples)"
+
+
+class VariationalBound:
+    """−ELBO of a :class:`~synaptica.models.VAE` or :class:`~synaptica.models.CategoricalVAE` on binary
+    images: ``<name>_cost``, in nats per image (summed over the pixels, averaged over the images),
+    with ``samples`` draws of the code per image from a Generator seeded anew each epoch with
+    ``seed``, so that the epochs are compared on the same noise."""
+
+    def __init__(self, x: np.ndarray, name: str = "validation", samples: int = 1, seed: int = 0):
+        self.x = data_matrix(f"VariationalBound({name})", x)
+        self.name, self.samples, self.seed = name, samples, seed
+
+    def __call__(self, model: Module) -> dict[str, float]:
+        bound = model.negative_elbo(self.x, rng=np.random.default_rng(self.seed), samples=self.samples)
+        return {f"{self.name}_cost": float(np.mean(bound))}
+
+    def summary(self, metrics: dict[str, float]) -> str:
+        return f"{self.name} −ELBO {metrics[f'{self.name}_cost']:.2f} nats"
+
+    def __repr__(self) -> str:
+        return f"VariationalBound({self.name}, {len(self.x)} examples)"

@@ -6,7 +6,9 @@ model explains it, higher for points more likely anomalous:
 - PCA: the reconstruction error ‖x − x̂‖² with x̂ = μ + (x − μ) Vₖ Vₖᵀ, the squared distance of x
   from the k-dimensional affine subspace the normal data lie near;
 - k-means: the squared distance minⱼ ‖x − μⱼ‖² to the nearest of k centres of the normal data;
-- an autoencoder: its reconstruction error ‖x − x̂‖², the nonlinear counterpart of PCA's.
+- an autoencoder: its reconstruction error ‖x − x̂‖², the nonlinear counterpart of PCA's;
+- a variational auto-encoder: −log p(x), the negative log-likelihood of the binarised point under
+  the generative model, estimated by importance sampling (:meth:`synaptica.models.VAE.log_likelihood`).
 
 The scores are judged by the area under the ROC curve (:func:`auroc`): the probability that a
 random anomaly scores above a random normal point, 0.5 for chance and 1 for a perfect ranking, with
@@ -115,8 +117,36 @@ def autoencoder_scorer(x_train, rng: SeedLike = None, hidden=(256,), code: int =
     return lambda x: autoencoder_scores(model, x)
 
 
+def vae_scores(model, x, samples: int = 10, rng: SeedLike = None) -> np.ndarray:
+    """−log p(x) of each point under a trained :class:`~synaptica.models.VAE`, the points binarised at
+    the fixed threshold 0.5, estimated with ``samples`` importance samples (1: the −ELBO)."""
+    from synaptica.data.binarize import binarize
+
+    x = data_matrix("vae_scores", x)
+    return -model.log_likelihood(binarize(x), samples=samples, rng=rng, batch_size=max(1, 10_000 // samples))
+
+
+def vae_scorer(x_train, rng: SeedLike = None, hidden=(256,), latent: int = 16, epochs: int = 10,
+               batch_size: int = 100, eta: float = 1e-3, samples: int = 10) -> Scorer:
+    """Train a dense Gaussian VAE (Bernoulli decoder) on the normal points binarised at 0.5 with the
+    variational rule and Adam; score by the importance-sampled −log p(x), ``samples`` draws a point."""
+    from synaptica.data.binarize import binarize
+    from synaptica.models import dense_vae
+    from synaptica.optim import Adam
+    from synaptica.rules import Variational
+    from synaptica.train.fit import fit
+
+    x_train = binarize(data_matrix("vae_scorer", x_train))
+    generator = as_generator(rng)
+    model = dense_vae(x_train.shape[1], list(hidden), latent, rng=stream(generator, "weights"))
+    fit(model, Variational(Adam(model.parameters(), eta)), x_train, epochs=epochs, batch_size=batch_size,
+        rng=stream(generator, "training"), verbose=False)
+    scoring = stream(generator, "scoring")
+    return lambda x: vae_scores(model, x, samples, scoring)
+
+
 #: The scorers by name: each ``make(x_train, rng, **options) -> scorer``.
-SCORERS = {"pca": pca_scorer, "kmeans": kmeans_scorer, "autoencoder": autoencoder_scorer}
+SCORERS = {"pca": pca_scorer, "kmeans": kmeans_scorer, "autoencoder": autoencoder_scorer, "vae": vae_scorer}
 
 
 def one_class_auroc(make_scorer: Callable[..., Scorer], x_train, y_train, x_test, y_test, normal: int,
