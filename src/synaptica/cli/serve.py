@@ -11,15 +11,8 @@ from __future__ import annotations
 
 import argparse
 
-from synaptica.cli.arguments import MAKE_MODEL, path_text
+from synaptica.cli.arguments import MAKE_MODEL, path_text, port_number
 
-
-
-def port_number(text: str) -> int:
-    """A TCP port, 0 (any free one) to 65535."""
-    if not text.isdigit() or not 0 <= int(text) <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is a number from 0 to 65535, not {text!r}")
-    return int(text)
 
 
 def add_serve_command(commands) -> None:
