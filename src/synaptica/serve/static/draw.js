@@ -32,7 +32,8 @@ function drawing() {
 
 function showError(text) { document.getElementById("error").textContent = text || ""; }
 
-function show(answer) {
+function show(answer, sentAt) {
+  if (sentAt !== undefined) document.getElementById("latency").textContent = `answered in ${Math.round(performance.now() - sentAt)} ms`;
   const guess = document.getElementById("guess"), bars = document.getElementById("bars");
   guess.textContent = `${answer.name} (${(100 * answer.probabilities[answer.label]).toFixed(1)} %)`;
   guess.dataset.label = answer.label;
@@ -75,7 +76,8 @@ async function predict() {
   if (state.busy) { state.pending = true; return; }
   state.busy = true;
   try {
-    show(await ask("/api/predict", JSON.stringify({drawing: drawing()}), "application/json"));
+    const sentAt = performance.now();
+    show(await ask("/api/predict", JSON.stringify({drawing: drawing()}), "application/json"), sentAt);
     showError("");
   } catch (error) {
     showError(error.message);

@@ -6,7 +6,7 @@ const COLOURS = {train: "#3b6fb6", validation: "#d4483f", test: "#2a9d4a"};
 
 // Line chart of the series `names` of `rows` on `canvas`.
 function chart(canvas, names) {
-  const c = canvas.getContext("2d"), W = canvas.width, H = canvas.height, L = 48, B = 28, T = 10, R = 90;
+  const c = canvas.getContext("2d"), W = canvas.width, H = canvas.height, L = 48, B = 28, T = 10, R = 130;
   c.clearRect(0, 0, W, H);
   const values = rows.flatMap(row => names.map(n => row[n]).filter(v => v !== null && v !== undefined));
   if (!values.length) return;
@@ -18,6 +18,7 @@ function chart(canvas, names) {
   c.beginPath(); c.moveTo(L, T); c.lineTo(L, H - B); c.lineTo(W - R, H - B); c.stroke();
   for (let i = 0; i <= 4; i++) { const v = low + (high - low) * i / 4; c.fillText(v.toFixed(3), 2, y(v) + 4); }
   c.fillText("epoch", (W - R) / 2, H - 4);
+  rows.forEach((row, e) => { if (rows.length <= 20 || e % Math.ceil(rows.length / 10) === 0) c.fillText(String(row.epoch), x(e) - 3, H - B + 12); });
   names.forEach((name, k) => {
     c.strokeStyle = COLOURS[name.split("_")[0]] || "#555"; c.lineWidth = 2; c.beginPath();
     let started = false;
