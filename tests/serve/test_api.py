@@ -71,3 +71,22 @@ def test_the_pages_are_served_and_fetch_nothing_from_the_network(server):
             text = response.read().decode()
         assert response.status == 200
         assert "http://" not in text and "https://" not in text, path
+
+
+def test_a_cnn_shows_its_feature_maps(tmp_path, fashion):
+    from synaptica.io import save_model
+    from synaptica.nn.cnn import cnn
+    from tests.serve.conftest import start_server
+
+    path = tmp_path / "cnn.safetensors"
+    save_model(path, cnn((1, 28, 28), 10, rng=0), {"synaptica.dataset": "mnist"})
+    running = start_server(path)
+    try:
+        status, answer = call(running.url, "/api/predict", _image_request(fashion.test.x[0]))
+        _, info = call(running.url, "/api/info")
+    finally:
+        running.stop()
+    assert status == 200 and info["framing"] == {"box": 20, "centre": "mass"} and info["classes"][3] == "3"
+    shapes = [layer["shape"] for layer in answer["layers"].values()]
+    assert shapes[:4] == [[32, 24, 24], [32, 12, 12], [64, 8, 8], [64, 4, 4]]  # conv, pool, conv, pool
+    assert shapes[-1] == [10] and len(answer["saliency"]["pixels"]) == 784
