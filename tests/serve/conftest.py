@@ -1,5 +1,6 @@
 """A real server on a free port of 127.0.0.1, serving a small network trained on real Fashion-MNIST."""
 
+import base64
 import http.client
 import io
 import json
@@ -60,6 +61,11 @@ def call(url: str, path: str, body=None, content_type="application/json", method
         return response.status, json.loads(response.read() or b"null")
     finally:
         connection.close()
+
+
+def pixels(map_: dict) -> np.ndarray:
+    """A heat-map's pixels (base64, one byte each) as a uint8 array of its shape."""
+    return np.frombuffer(base64.b64decode(map_["pixels"]), np.uint8).reshape(map_["shape"])
 
 
 def png_bytes(pixels: np.ndarray) -> bytes:

@@ -6,7 +6,7 @@ import numpy as np
 
 from synaptica.io import load_model
 from synaptica.train import predict
-from tests.serve.conftest import call, png_bytes
+from tests.serve.conftest import call, pixels, png_bytes
 
 
 def _image_request(image):
@@ -25,8 +25,8 @@ def test_an_image_gets_the_class_predict_gives_with_probabilities_layers_and_sal
         np.testing.assert_allclose(answer["probabilities"], probabilities, atol=1e-5)
         assert list(answer["layers"]) == ["layers.1", "layers.2"]  # ReLU(64) and the 10 logits
         assert answer["layers"]["layers.1"]["shape"] == [64] and answer["layers"]["layers.2"]["shape"] == [10]
-        assert len(answer["saliency"]["pixels"]) == 784 and max(answer["saliency"]["pixels"]) == 255
-        np.testing.assert_allclose(np.array(answer["input"]["pixels"]) / 255, image, atol=0.5 / 255 + 1e-6)
+        assert pixels(answer["saliency"]).shape == (28, 28) and pixels(answer["saliency"]).max() == 255
+        np.testing.assert_allclose(pixels(answer["input"]).ravel() / 255, image, atol=0.5 / 255 + 1e-6)
 
 
 def test_flat_square_drawing_and_png_forms_agree(server, fashion):
@@ -89,4 +89,5 @@ def test_a_cnn_shows_its_feature_maps(tmp_path, fashion):
     assert status == 200 and info["framing"] == {"box": 20, "centre": "mass"} and info["classes"][3] == "3"
     shapes = [layer["shape"] for layer in answer["layers"].values()]
     assert shapes[:4] == [[32, 24, 24], [32, 12, 12], [64, 8, 8], [64, 4, 4]]  # conv, pool, conv, pool
-    assert shapes[-1] == [10] and len(answer["saliency"]["pixels"]) == 784
+    assert shapes[-1] == [10] and pixels(answer["saliency"]).shape == (28, 28)
+    assert pixels(answer["layers"]["layers.2"]).shape == (32, 24, 24)

@@ -16,6 +16,7 @@ from synaptica.rules import make_rule
 from synaptica.train import fit
 from synaptica.train.live import LiveFeed
 from tests.conftest import run_python
+from tests.serve.conftest import pixels
 
 
 def _train(fashion, feed, epochs=3):
@@ -56,9 +57,9 @@ def test_the_feed_holds_each_epoch_with_its_metrics_and_the_changing_filters(fas
     rows = [event["row"] for event in events if event["kind"] == "epoch"]
     assert [row["epoch"] for row in rows] == [0, 1, 2]
     assert all(0.5 < row["validation_accuracy"] <= 1 and row["learning_rate"] == 0.1 for row in rows)
-    filters = [np.array(event["filters"]["pixels"]) for event in events[:4]]
+    filters = [pixels(event["filters"]).astype(int) for event in events[:4]]
     assert events[0]["filters"]["shape"] == [20, 28, 28]
-    assert all(np.abs(a.astype(int) - b).sum() > 0 for a, b in zip(filters, filters[1:]))  # they change
+    assert all(np.abs(a - b).sum() > 0 for a, b in zip(filters, filters[1:]))  # they change
     assert feed.since(3)[0] == events[3:]
 
 

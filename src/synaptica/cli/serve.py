@@ -50,6 +50,7 @@ def serve_command(args: argparse.Namespace) -> int:
         raise ValueError("give a MODEL file or --demo (one of them)")
     from synaptica.cli.paths import check_input_file
     from synaptica.io import load_model
+    from synaptica.parallel.blas import blas_threads
 
     if args.demo:
         from synaptica.serve.demo import demo_model
@@ -65,5 +66,6 @@ def serve_command(args: argparse.Namespace) -> int:
     predictor = Predictor(model, metadata, class_names(dataset))
     server = Server(model_app(predictor, Samples(predictor, dataset)), args.host, args.port)
     print(f"Serving {args.model} at {server.url}  (Ctrl-C stops)", flush=True)
-    server.run()
+    with blas_threads(1):  # one image a request: BLAS threads would only contend with the parallel requests
+        server.run()
     return 0

@@ -11,12 +11,17 @@ backward pass from the predicted class's score S_k (the logit, before softmax) t
     saliency       M = |∂S_k/∂x|            (Simonyan et al. 2014; :mod:`synaptica.interpret.saliency`)
 
 Each layer's output and the saliency map are sent as heat-maps: the values scaled to 0–255 between
-their smallest and largest (``low`` and ``high`` give the scale back: v = low + p·(high − low)/255).
-Predictions run one at a time (a lock), so the shared model is never run by two threads at once.
+their smallest and largest (``low`` and ``high`` give the scale back: v = low + p·(high − low)/255),
+one byte a value, base64-encoded.
+The model is shared by the server's threads: with its parameters frozen, a prediction only reads it
+and builds a graph of its own (NumPy releases the GIL in its loops and BLAS, as in ``predict``'s
+threads), so predictions run in parallel, at most one per usable core (a semaphore), which also
+bounds the memory their activations take.
 """
 
 from __future__ import annotations
 
+import base64
 import threading
 
 import numpy as np
@@ -30,6 +35,7 @@ from synaptica.nn.linear import Linear
 from synaptica.nn.module import Module, model_dtype
 from synaptica.nn.prelu import PReLU
 from synaptica.ops.softmax import softmax_array
+from synaptica.parallel.blas import usable_cores
 from synaptica.nn.unflatten import Unflatten
 from synaptica.tensor import Tensor
 
@@ -52,12 +58,14 @@ def shown_layers(model: Module) -> list[int]:
 
 
 def heat_map(name: str, values: np.ndarray, scale: tuple[float, float] | None = None) -> dict:
-    """``values`` as a heat-map: shape, scale (low, high: their extremes unless given) and pixels 0–255 in C order."""
+    """``values`` as a heat-map: shape, scale (low, high: their extremes unless given) and the pixels 0–255
+    in C order, one byte each, in base64 (a CNN's feature maps are tens of thousands of values: as one
+    string they cost the JSON encoder nothing)."""
     values = np.asarray(values, dtype=np.float64)
     low, high = scale if scale is not None else (float(values.min()), float(values.max()))
     span = high - low
     pixels = np.zeros(values.shape, np.uint8) if span == 0 else np.rint(np.clip((values - low) * (255 / span), 0, 255)).astype(np.uint8)
-    return {"name": name, "shape": list(values.shape), "low": low, "high": high, "pixels": pixels.ravel().tolist()}
+    return {"name": name, "shape": list(values.shape), "low": low, "high": high, "pixels": base64.b64encode(pixels.tobytes()).decode("ascii")}
 
 
 def input_side(model: Module) -> int:
@@ -97,7 +105,7 @@ class Predictor:
             parameter.requires_grad = False
         self.logits = logits_layer(model)
         self.shown = shown_layers(model)
-        self._lock = threading.Lock()
+        self._lock = threading.BoundedSemaphore(usable_cores())
         with self._lock:
             outputs = self._forward(np.zeros((self.side, self.side)))[1]
         self.n_classes = int(outputs[len(layers_of(model)) - 1].shape[1])

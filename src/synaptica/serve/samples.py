@@ -7,6 +7,7 @@ Generator seeded by the request, so a page can be shared and shows the same imag
 
 from __future__ import annotations
 
+import base64
 import threading
 
 import numpy as np
@@ -54,4 +55,5 @@ class Samples:
                 "side": self.predictor.side, "items": [
                     {"index": int(i), "label": int(y[i]), "guess": int(guesses[i]), "label_name": names[y[i]],
                      "guess_name": names[guesses[i]],
-                     "pixels": np.rint(np.clip(x[i], 0, 1) * 255).astype(np.uint8).tolist()} for i in chosen]}
+                     "pixels": base64.b64encode(np.rint(np.clip(x[i], 0, 1) * 255).astype(np.uint8).tobytes())
+                     .decode("ascii")} for i in chosen]}

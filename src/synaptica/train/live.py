@@ -14,6 +14,7 @@ pattern a hidden unit responds to, seed notes 003), the first :data:`MAX_FILTERS
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 
@@ -45,10 +46,11 @@ def first_layer_filters(model: Module) -> np.ndarray | None:
 
 
 def filter_map(filters: np.ndarray) -> dict:
-    """Filters as one heat-map scaled symmetrically about zero: pixel 128 is a zero weight."""
+    """Filters as one heat-map scaled symmetrically about zero (pixel 127.5 is a zero weight), the pixels
+    one byte each in base64, as :func:`synaptica.serve.inference.heat_map` sends them."""
     bound = float(np.abs(filters).max()) or 1.0
     pixels = np.rint((np.clip(filters / bound, -1, 1) + 1) * 127.5).astype(np.uint8)
-    return {"shape": list(filters.shape), "low": -bound, "high": bound, "pixels": pixels.ravel().tolist()}
+    return {"shape": list(filters.shape), "low": -bound, "high": bound, "pixels": base64.b64encode(pixels.tobytes()).decode("ascii")}
 
 
 class LiveFeed:

@@ -39,13 +39,13 @@ function drawHeatMap(canvas, map, scale, colours) {
   const width = columns * (t.w + gap) - gap, height = rows * (t.h + gap) - gap;
   const image = new ImageData(width, height);
   image.data.fill(255);
-  const size = t.h * t.w;
+  const size = t.h * t.w, pixels = pixelsOf(map);
   for (let c = 0; c < t.count; c++) {
     const x0 = (c % columns) * (t.w + gap), y0 = Math.floor(c / columns) * (t.h + gap);
     for (let i = 0; i < size; i++) {
       const index = c * size + i;
       if (t.flat !== undefined && index >= t.flat) break;
-      const colour = colours[map.pixels[index]], p = 4 * ((y0 + Math.floor(i / t.w)) * width + x0 + (i % t.w));
+      const colour = colours[pixels[index]], p = 4 * ((y0 + Math.floor(i / t.w)) * width + x0 + (i % t.w));
       image.data[p] = colour[0]; image.data[p + 1] = colour[1]; image.data[p + 2] = colour[2];
     }
   }
@@ -56,6 +56,16 @@ function drawHeatMap(canvas, map, scale, colours) {
   const context = canvas.getContext("2d");
   context.imageSmoothingEnabled = false;
   context.drawImage(scratch, 0, 0, canvas.width, canvas.height);
+}
+
+// The heat-map's pixels as bytes (the server sends them base64-encoded, one byte a value).
+function pixelsOf(map) {
+  if (typeof map.pixels === "string") {
+    const text = atob(map.pixels), bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    map.pixels = bytes;
+  }
+  return map.pixels;
 }
 
 // A scale that makes a heat-map about `target` canvas pixels wide (at least 1).
