@@ -53,7 +53,7 @@ def build(kind: str):
 
 
 def start(path: Path) -> tuple[subprocess.Popen, str, int]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]))
     process = subprocess.Popen([sys.executable, "-m", "synaptica.cli", "serve", str(path), "--port", "0"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     line = process.stdout.readline()
@@ -132,9 +132,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--drawing-requests", type=int, default=200)
+    parser.add_argument("--data", default="fashion-mnist", help="a dataset name or a directory of IDX files")
     parser.add_argument("--json", metavar="FILE", help="also write every figure here")
     args = parser.parse_args()
-    test = load_dataset("fashion-mnist").test
+    test = load_dataset(args.data).test
     image = json.dumps({"image": np.round(test.x[0], 4).tolist()}).encode()
     canvas = np.zeros((140, 140))
     canvas[14:126, 14:126] = np.kron(test.x[0].reshape(28, 28), np.ones((4, 4)))
