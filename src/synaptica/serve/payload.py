@@ -24,14 +24,11 @@ import json
 import numpy as np
 
 from synaptica.data.preprocess import frame, ink_on_black
-from synaptica.io.json_depth import json_depth
 
 #: the largest request body read, in bytes (a 512 × 512 drawing as JSON fits with room to spare)
 MAX_BODY_BYTES = 2 * 1024 * 1024
 #: the sides a drawing may have
 MIN_DRAWING_SIDE, MAX_DRAWING_SIDE = 8, 512
-#: a JSON body nests no deeper than this (an object holding a list of rows)
-MAX_DEPTH = 3
 
 
 class RequestError(ValueError):
@@ -52,14 +49,12 @@ def parse_json(body: bytes) -> dict:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
         raise RequestError(400, f"the body is not UTF-8 text: {error}") from None
-    depth = json_depth(text)
-    if depth > MAX_DEPTH:
-        raise RequestError(400, f"the JSON nests {depth} deep; a request nests at most {MAX_DEPTH} (an object "
-                                "holding a list of rows)")
     try:
         value = json.loads(text, parse_constant=_no_constants)
     except json.JSONDecodeError as error:
         raise RequestError(400, f"malformed JSON: {error}") from None
+    except RecursionError:  # [[[[...]]]]: the body limit bounds the text, the interpreter the nesting
+        raise RequestError(400, "the JSON nests too deeply; a request is an object holding a list of rows") from None
     if not isinstance(value, dict):
         raise RequestError(400, f"the body must be a JSON object such as {{\"image\": [...]}}, not a "
                                 f"{type(value).__name__}")
@@ -70,16 +65,14 @@ def _numbers(value, key: str) -> np.ndarray:
     """A JSON list of numbers (or of rows of numbers) as a float64 array, checked to lie in [0, 1]."""
     if not isinstance(value, list):
         raise RequestError(422, f"{key!r} must be a list of numbers, not {type(value).__name__}")
-    rows = value and isinstance(value[0], list)
-    items = [item for row in value for item in (row if isinstance(row, list) else [row])] if rows else value
-    if rows and not all(isinstance(row, list) and len(row) == len(value[0]) for row in value):
-        raise RequestError(422, f"{key!r}: the rows must all be lists of one length")
-    if not all(type(item) in (int, float) for item in items):
-        bad = next(item for item in items if type(item) not in (int, float))
-        raise RequestError(422, f"{key!r} must hold numbers only; found {json.dumps(bad)[:40]}")
-    array = np.array(items, dtype=np.float64)
-    if rows:
-        array = array.reshape(len(value), len(value[0]))
+    try:
+        array = np.array(value)
+    except ValueError:  # NumPy refuses rows of different lengths
+        raise RequestError(422, f"{key!r}: the rows must all be lists of one length") from None
+    if array.dtype.kind not in "iuf" or array.ndim > 2:
+        what = "lists nested too deeply" if array.ndim > 2 else "something other than numbers"
+        raise RequestError(422, f"{key!r} must hold numbers only, as a list or a list of rows; found {what}")
+    array = array.astype(np.float64, copy=False)
     if array.size and not (array.min() >= 0 and array.max() <= 1):
         raise RequestError(422, f"{key!r}: every value must lie in [0, 1]; found {array.min():g} to {array.max():g}")
     return array
