@@ -10,6 +10,8 @@ answer the page draws (probabilities, every layer's heat-map, the saliency); a s
 sends the 140 × 140 canvas the page sends while a person draws. The weights are the untrained
 initial ones: the work per request does not depend on their values.
 
+The server's CPU time per request is read from /proc too: on a busy machine the latency measures
+the machine's load as much as the server, and the CPU time is the part that is the server's own.
 The server's memory is read from /proc (its peak resident size, VmHWM) after the requests, and
 again after refused attacks (a 100 MB body, declared and chunked, and a PNG bomb): the bound on
 what a request can make it hold shows as a peak that does not grow.
@@ -62,6 +64,12 @@ def start(path: Path) -> tuple[subprocess.Popen, str, int]:
         process.kill()
         raise SystemExit(f"the server did not start: {line}{process.stderr.read()}")
     return process, "127.0.0.1", int(match.group(1))
+
+
+def cpu_seconds(pid: int) -> float:
+    """The process's user + system CPU time so far (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_kib(pid: int) -> int:
@@ -148,9 +156,9 @@ def main() -> None:
             process, host, port = start(path)
             try:
                 clients(host, port, image, 40, args.clients)  # warm-up
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), cpu_seconds(process.pid)
                 latencies = clients(host, port, image, args.requests, args.clients)
-                seconds = time.perf_counter() - started
+                seconds, cpu = time.perf_counter() - started, cpu_seconds(process.pid) - cpu
                 drawn = clients(host, port, drawing, args.drawing_requests, args.clients)
                 peak = peak_kib(process.pid)
                 attack(host, port)
@@ -159,6 +167,7 @@ def main() -> None:
                 process.terminate()
                 process.communicate(timeout=30)
             record = {"model": kind, **summary(latencies), "per_second": args.requests / seconds,
+                      "server_cpu_ms_per_request": 1000 * cpu / args.requests,
                       "drawing": summary(drawn), "peak_rss_mib": peak / 1024, "peak_rss_after_attacks_mib": after / 1024,
                       "target_ms": TARGET_MS[kind]}
             results.append(record)
@@ -166,6 +175,8 @@ def main() -> None:
             print(f"{kind}: median {record['median_ms']:.1f} ms (p90 {record['p90_ms']:.1f}, p99 {record['p99_ms']:.1f}) "
                   f"over {args.requests} requests from {args.clients} clients, {record['per_second']:.0f} requests/s; "
                   f"{verdict} the {TARGET_MS[kind]:.0f} ms target")
+            print(f"{kind}: the server spent {record['server_cpu_ms_per_request']:.1f} ms of CPU per request (the "
+                  "latency an idle core would give one client)")
             print(f"{kind}: a 140 × 140 drawing: median {record['drawing']['median_ms']:.1f} ms")
             print(f"{kind}: server peak memory {record['peak_rss_mib']:.0f} MiB, after a 100 MB body (declared and "
                   f"chunked) and a PNG bomb {record['peak_rss_after_attacks_mib']:.0f} MiB")

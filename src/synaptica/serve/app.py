@@ -115,25 +115,23 @@ def model_app(predictor, samples=None) -> Starlette:
     async def info(request: Request) -> Response:
         return JSONResponse(predictor.info())
 
-    async def predict(request: Request) -> Response:
-        body = await read_body(request)
-        layers = _flag(request, "layers", True)
+    def predictor_of(read_image):
+        """A handler answering for the image ``read_image(body, side, box, centre)`` reads from the body."""
 
-        def work():
-            image = image_from_json(parse_json(body), predictor.side, predictor.box, predictor.centre)
-            return predictor.predict(image, layers)
+        async def handler(request: Request) -> Response:
+            body = await read_body(request)
+            layers = _flag(request, "layers", True)
 
-        return JSONResponse(await run_in_threadpool(work))
+            def work():
+                image = read_image(body, predictor.side, predictor.box, predictor.centre)
+                return predictor.predict(image, layers)
 
-    async def predict_png(request: Request) -> Response:
-        body = await read_body(request)
-        layers = _flag(request, "layers", True)
+            return JSONResponse(await run_in_threadpool(work))
 
-        def work():
-            image = image_from_picture(read_png(body), predictor.side, predictor.box, predictor.centre)
-            return predictor.predict(image, layers)
+        return handler
 
-        return JSONResponse(await run_in_threadpool(work))
+    predict = predictor_of(lambda body, *framing: image_from_json(parse_json(body), *framing))
+    predict_png = predictor_of(lambda body, *framing: image_from_picture(read_png(body), *framing))
 
     async def gallery(request: Request) -> Response:
         if samples is None:
