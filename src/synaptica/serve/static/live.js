@@ -58,6 +58,7 @@ function receive(event) {
 
 fetch("/api/run").then(r => r.json()).then(run => {
   document.getElementById("title").textContent = `Live training: ${run.title}`;
+  document.getElementById("settings").textContent = Object.entries(run.settings).map(([k, v]) => `${k} ${v}`).join(", ");
   document.title = `synaptica: ${run.title}`;
 });
 const source = new EventSource("/api/events");
