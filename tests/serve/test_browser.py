@@ -102,3 +102,27 @@ def test_the_live_page_draws_a_run_that_the_feed_published(fashion, page, tmp_pa
         _keep(page, "serve_live.png")
     finally:
         server.stop()
+
+
+def test_a_cnn_shows_every_layer_with_its_feature_maps(page, tmp_path):
+    from synaptica.io import save_model
+    from synaptica.nn.cnn import cnn
+    from tests.serve.conftest import start_server
+
+    path = tmp_path / "cnn.safetensors"
+    save_model(path, cnn((1, 28, 28), 10, rng=0), {"synaptica.dataset": "mnist"})
+    running = start_server(path)
+    try:
+        page.goto(running.url)
+        page.wait_for_function("document.getElementById('model').textContent.length > 0")
+        box = page.locator("#pad").bounding_box()
+        page.mouse.move(box["x"] + 40, box["y"] + 60)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 200, box["y"] + 200, steps=8)
+        page.mouse.up()
+        page.wait_for_function("document.querySelectorAll('.layer-map').length === 6", timeout=5000)
+        titles = page.locator(".layer div").all_text_contents()
+        assert titles[0].startswith("layers.2 ReLU(): 32 × 24 × 24") and "64 × 4 × 4" in titles[3]
+        _keep(page, "serve_cnn.png")
+    finally:
+        running.stop()
