@@ -93,3 +93,34 @@ def test_train_serve_prints_its_page_and_stops_the_server_when_training_ends(tmp
     port = urlsplit(url).port
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0  # nothing listens any more
+
+
+def test_ctrl_c_stops_training_and_its_page(tmp_path, subset_dir):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), OPENBLAS_NUM_THREADS="1")
+    command = [sys.executable, "-m", "synaptica.cli", "train", "--data", str(subset_dir), "--hidden", "16",
+               "--epochs", "1000", "--serve", "--log-dir", str(tmp_path / "runs")]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as process:
+        url = None
+        for line in process.stdout:
+            match = re.search(r"Live training at (http://\S+)", line)
+            if match:
+                url = match.group(1)
+            if url and line.startswith("Epoch 1:"):  # two epochs done: the page has something to show
+                break
+        events = []
+        reader = threading.Thread(target=_read_events, args=(url, events))
+        reader.start()
+        process.send_signal(signal.SIGINT)
+        output, errors = process.communicate(timeout=60)
+        reader.join(30)
+    assert process.returncode == 130 and "Stopped by SIGINT" in output, errors
+    assert events and events[-1] == {"finished": True} and events[-2]["kind"] == "end"
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", urlsplit(url).port)) != 0

@@ -27,7 +27,7 @@ def start_live(args: argparse.Namespace, title: str, optimizer, settings: dict, 
     server = Server(live_app(feed), "127.0.0.1", args.serve)
 
     def stop() -> None:
-        feed.finish()
+        feed.finish("training was stopped")  # nothing new when fit ended the feed itself
         server.stop()
 
     stack.callback(stop)

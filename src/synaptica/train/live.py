@@ -5,7 +5,7 @@ event to a list that only grows: the epoch's log row (:func:`~synaptica.train.lo
 costs, accuracies, learning rate, seconds) and the first layer's filters as heat-maps. Readers
 (the web server's threads, :mod:`synaptica.serve.app`) ask for the events after the ones they have
 (:meth:`LiveFeed.since`), so any number of pages can follow a run, joining at any time, and
-training never waits for a reader. When training ends the feed is marked finished.
+training never waits for a reader. When training ends (or is stopped) the feed is marked finished, with a last ``end`` event.
 
 The filters: a CNN's first convolution's kernels (F, C, k, k), each drawn as a k × k picture; a
 fully connected network's first layer's weight rows, each reshaped to the input image (the
@@ -93,9 +93,12 @@ class LiveFeed:
         self.publish(event)
 
     def end(self, history: History, model: Module) -> None:
-        self.publish({"kind": "end", "reason": history.stop_reason})
-        self.finish()
+        self.finish(history.stop_reason)
 
-    def finish(self) -> None:
+    def finish(self, reason: str | None = None) -> None:
+        """Mark the run finished with a last ``end`` event (once: a second call does nothing). ``fit``
+        calls it through :meth:`end`; whoever started a run that an error or a signal stopped calls it."""
         with self._lock:
-            self.finished = True
+            if not self.finished:
+                self._events.append({"kind": "end", "reason": reason})
+                self.finished = True
