@@ -17,9 +17,12 @@ build step, nothing fetched from the network):
 Bounds: a request body is counted as it streams in and refused with 413 as soon as it passes
 :data:`~synaptica.serve.payload.MAX_BODY_BYTES` (a Content-Length above it is refused before any
 byte is read); uvicorn stops reading a connection's socket while its buffered body exceeds 64 KiB,
-and serves at most :data:`MAX_CONNECTIONS` connections at once (503 beyond). What one request can
-make the server hold is therefore bounded by the body limit, the largest drawing or PNG
-(:mod:`synaptica.serve.payload`, :mod:`synaptica.serve.png`) and the model's own activations.
+and serves at most :data:`MAX_CONNECTIONS` connections at once (503 beyond). At most one request
+per core is parsed, decoded and predicted at a time; each of those holds at most its body, the
+parsed numbers of the largest drawing (512², :mod:`synaptica.serve.payload`) or the pixels of the
+largest PNG (1024², :mod:`synaptica.serve.png`), and the model's activations for one image. The
+server's memory is therefore bounded by MAX_CONNECTIONS bodies of MAX_BODY_BYTES plus a core's
+count of those, whatever the requests hold.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ except ImportError as error:
     raise missing_extra(error.name or "starlette", "the web page", "serve") from error
 
 from synaptica.errors import DtypeError, ShapeError
+from synaptica.parallel.blas import usable_cores
 from synaptica.serve.payload import MAX_BODY_BYTES, RequestError, image_from_json, image_from_picture, parse_json
 from synaptica.serve.png import read_png
 
@@ -111,6 +115,7 @@ def _page(name: str):
 
 def model_app(predictor, samples=None) -> Starlette:
     """The drawing page and the prediction API for a :class:`~synaptica.serve.inference.Predictor`."""
+    slots = threading.BoundedSemaphore(usable_cores())  # requests decoded and predicted at once
 
     async def info(request: Request) -> Response:
         return JSONResponse(predictor.info())
@@ -123,8 +128,9 @@ def model_app(predictor, samples=None) -> Starlette:
             layers = _flag(request, "layers", True)
 
             def work():
-                image = read_image(body, predictor.side, predictor.box, predictor.centre)
-                return predictor.predict(image, layers)
+                with slots:
+                    image = read_image(body, predictor.side, predictor.box, predictor.centre)
+                    return predictor.predict(image, layers)
 
             return JSONResponse(await run_in_threadpool(work))
 

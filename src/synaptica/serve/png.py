@@ -4,7 +4,8 @@ A PNG bomb is a small file whose header announces a huge image (a few kilobytes 
 inflate to gigabytes of zeros). The header is read here first, by hand: the 8-byte signature, then
 the IHDR chunk, which the format requires to come first (width, height, bit depth, colour type,
 interlace method; PNG specification, section 11.2.2). An image larger than :data:`MAX_SIDE` on a
-side is refused before decoding, so decoding can allocate at most MAX_SIDE² × 4 bytes.
+side is refused before decoding, so decoding can allocate at most a few bytes per pixel of
+MAX_SIDE² (the decoded image, its grey + alpha copy, two float32 planes: about 14 MiB).
 
 Pillow then decodes the pixels (it is the ``serve`` extra's, imported here only). The grey levels
 the network reads come from 8-bit grey, grey + alpha, palette, RGB and RGBA images (and 1-bit
@@ -53,8 +54,9 @@ def png_header(data: bytes) -> tuple[int, int, int, int]:
 
 
 def read_png(data: bytes) -> np.ndarray:
-    """A PNG file's pixels as grey levels in [0, 1], (height, width) float64; a RequestError for a
-    file that is not a safe, supported PNG. Transparent pixels count as black (no ink)."""
+    """A PNG file's pixels as grey levels in [0, 1], (height, width) float32; a RequestError for a
+    file that is not a safe, supported PNG. Colour becomes grey by ITU-R 601 luma (L = 0.299 R +
+    0.587 G + 0.114 B, Pillow's conversion); transparent pixels count as black (no ink)."""
     width, height, _, _ = png_header(data)
     try:
         from PIL import Image
@@ -67,10 +69,10 @@ def read_png(data: bytes) -> np.ndarray:
                 if picture.size != (width, height):
                     raise RequestError(400, "the PNG's size disagrees with its header")
                 picture.load()
-                rgba = np.asarray(picture.convert("RGBA"), dtype=np.float64) / 255
+                grey_alpha = np.asarray(picture.convert("LA"))  # 2 bytes a pixel: at most 2 MiB
     except RequestError:
         raise
     except Exception as error:  # Pillow's errors for damaged files have no common base class
         raise RequestError(400, f"the PNG could not be decoded: {type(error).__name__}: {error}") from None
-    grey = rgba[..., :3] @ np.array([0.299, 0.587, 0.114])
-    return grey * rgba[..., 3]
+    grey, alpha = (grey_alpha[..., k].astype(np.float32) / 255 for k in (0, 1))
+    return grey * alpha
