@@ -85,6 +85,10 @@ def clients(host: str, port: int, body: bytes, requests: int, concurrency: int) 
 
     def client(count: int) -> None:
         connection = http.client.HTTPConnection(host, port, timeout=60)
+        connection.connect()
+        # http.client sends the headers and the body in two writes: without TCP_NODELAY, Nagle's
+        # algorithm holds the body until the server's delayed ACK (40 ms on Linux) comes back
+        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         mine = []
         for _ in range(count):
             started = time.perf_counter()

@@ -4,6 +4,7 @@ import base64
 import http.client
 import io
 import json
+import socket
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -55,6 +56,8 @@ def call(url: str, path: str, body=None, content_type="application/json", method
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
+        connection.connect()  # no Nagle: http.client writes the headers and the body separately
+        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         headers = {"Content-Type": content_type} if body is not None else {}
         connection.request(method or ("POST" if body is not None else "GET"), path, body=body, headers=headers)
         response = connection.getresponse()

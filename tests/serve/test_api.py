@@ -91,3 +91,11 @@ def test_a_cnn_shows_its_feature_maps(tmp_path, fashion):
     assert shapes[:4] == [[32, 24, 24], [32, 12, 12], [64, 8, 8], [64, 4, 4]]  # conv, pool, conv, pool
     assert shapes[-1] == [10] and pixels(answer["saliency"]).shape == (28, 28)
     assert pixels(answer["layers"]["layers.2"]).shape == (32, 24, 24)
+
+
+def test_the_listening_socket_is_tcp_so_its_connections_get_no_nagle_delay(server):
+    """asyncio turns Nagle's algorithm off (TCP_NODELAY) only on connections of a socket whose protocol
+    says TCP; on one made with protocol 0 every answer waited for the client's delayed ACK (40 ms)."""
+    import socket
+
+    assert server.socket.proto == socket.IPPROTO_TCP
