@@ -19,7 +19,7 @@ SETTINGS_KEY = "synaptica.train.settings"
 
 #: what a resumed run may change: none of them alters a weight (a schedule follows --epochs, though)
 MAY_CHANGE = frozenset({"epochs", "out", "history", "quiet", "plot", "workers", "executor", "checkpoint",
-                        "checkpoint_every", "keep", "resume", "log_dir", "tensorboard"})
+                        "checkpoint_every", "keep", "resume", "log_dir", "tensorboard", "serve"})
 
 
 def saved_settings(args: argparse.Namespace) -> dict[str, str]:

@@ -18,7 +18,8 @@ from contextlib import ExitStack
 import numpy as np
 
 from synaptica.cli.arguments import (add_data_argument, count, dropout, even_count, non_negative, path_text, penalty,
-                                     positive_ints, rate)
+                                     port_number, positive_ints, rate)
+from synaptica.cli.live import start_live
 from synaptica.cli.memory import check_memory, mlp_parameters
 from synaptica.cli.paths import check_output_directory, check_output_file, write_all
 from synaptica.cli.resume import adopt_settings, run_directory, saved_settings
@@ -139,6 +140,10 @@ def add_train_command(commands) -> None:
                             "epoch's costs, accuracies and learning rate, each layer's ‖∂C/∂b‖ and histograms "
                             "of the weights (view with: tensorboard --logdir DIR); needs tensorboardX "
                             "(pip install 'synaptica[tensorboard]')")
+    train.add_argument("--serve", type=port_number, nargs="?", const=0, default=None, metavar="PORT",
+                       help="follow the run in a browser: learning curves per epoch and the first-layer filters, "
+                            "served on 127.0.0.1:PORT (any free port without PORT) until training ends; needs "
+                            "pip install 'synaptica[serve]'")
     train.add_argument("--checkpoint", type=path_text, metavar="DIR", default=None,
                        help="save the whole run (weights, optimizer and rule state, random generators, "
                             "history) here after every epoch, atomically (default: the run directory's "
@@ -265,12 +270,14 @@ def _train(args: argparse.Namespace, stack: ExitStack) -> int:
     checkpoint = Checkpoint(args.checkpoint or run_logs.directory / "checkpoints", keep=args.keep,
                             every_minutes=args.checkpoint_every, stop=stack.enter_context(stop_on_signals()),
                             metadata=saved_settings(args))
+    live = start_live(args, run_logs.directory.name, getattr(rule, "optimizer", None),
+                      {"model": args.model, "rule": args.rule, "data": str(args.data), "eta": args.eta}, stack)
     started = time.perf_counter()
     try:
         history = fit(model, rule, (train.x, train.y), epochs=args.epochs, batch_size=args.batch_size, rng=rng,
                       validation=(held_out.x, held_out.y), patience=args.patience,
                       restore_best=not args.last and validation is not None, verbose=not args.quiet,
-                      callbacks=[*run_logs.callbacks, *_schedule(args, getattr(rule, "optimizer", None)),
+                      callbacks=[*run_logs.callbacks, *live, *_schedule(args, getattr(rule, "optimizer", None)),
                                  *_step_report(args, held_out, cost), checkpoint],
                       augment=_augment(args, train), resume=resume)
     except TrainingInterrupted as stopped:
