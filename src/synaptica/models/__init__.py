@@ -8,3 +8,5 @@ from synaptica.models.hopfield import Hopfield as Hopfield
 from synaptica.models.hopfield import Recall as Recall
 from synaptica.models.centres import Centres as Centres
 from synaptica.models.som import SelfOrganizingMap as SelfOrganizingMap
+from synaptica.models.snn import Neurons as Neurons
+from synaptica.models.snn import SpikingNetwork as SpikingNetwork

@@ -14,6 +14,7 @@ from synaptica.train.evaluators import MapQuality as MapQuality
 from synaptica.train.evaluators import PrincipalComponents as PrincipalComponents
 from synaptica.train.evaluators import Quantization as Quantization
 from synaptica.train.evaluators import Reconstruction as Reconstruction
+from synaptica.train.evaluators import SpikeVotes as SpikeVotes
 from synaptica.train.fit import fit as fit
 from synaptica.train.history import History as History
 from synaptica.train.logs import CsvLog as CsvLog
