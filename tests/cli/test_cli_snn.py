@@ -4,9 +4,8 @@ import re
 
 import pytest
 
-from synaptica.data import read_idx, write_idx
 from synaptica.models.snn_file import load_spiking_network
-from tests.conftest import FASHION_DIR, run_python
+from tests.conftest import fashion_subset, run_python
 
 CLI = ["-m", "synaptica.cli"]
 
@@ -14,11 +13,7 @@ CLI = ["-m", "synaptica.cli"]
 @pytest.fixture(scope="module")
 def small_fashion(tmp_path_factory):
     """The first 360 training images (300 after the validation split) and 100 test images."""
-    directory = tmp_path_factory.mktemp("fashion-tiny")
-    for stem, count in [("train-images-idx3-ubyte", 360), ("train-labels-idx1-ubyte", 360),
-                        ("t10k-images-idx3-ubyte", 100), ("t10k-labels-idx1-ubyte", 100)]:
-        write_idx(directory / f"{stem}.gz", read_idx(FASHION_DIR / f"{stem}.gz")[:count])
-    return directory
+    return fashion_subset(tmp_path_factory.mktemp("fashion-tiny"), 360, 100)
 
 
 @pytest.mark.slow
