@@ -12,7 +12,7 @@ STDP by a forward and a backward presynaptic trace read at the post spikes. Two 
 second and the ratio synaptica / PyTorch (above 1: synaptica is faster):
 
     learn    STDP learning, ``--batch-size`` images shown at once (16): simulate, ΔW, normalise
-    test     fixed weights (labelling and testing), 100 images at once
+    test     fixed weights (labelling and testing), 32 images at once
 
 The check: fed synaptica's spike trains and weights, the PyTorch network's spike counts agree with
 synaptica's (the share of images whose counts are all equal; float32 roundings in exp may move a
@@ -161,8 +161,8 @@ def main(argv=None) -> dict:
         rows = {
             "learn": (lambda: [rule.step(network, (x[b],)) for b in batches],
                       lambda twin: [twin.learn(torch.from_numpy(x[b])) for b in batches]),
-            "test": (lambda: network.responses(x, 0, batch_size=100),
-                     lambda twin: [twin.respond(torch.from_numpy(x[i:i + 100])) for i in range(0, len(x), 100)]),
+            "test": (lambda: network.responses(x, 0, batch_size=32),
+                     lambda twin: [twin.respond(torch.from_numpy(x[i:i + 32])) for i in range(0, len(x), 32)]),
         }
         for name, (ours, theirs) in rows.items():
             times = {"synaptica": [], "pytorch": []}

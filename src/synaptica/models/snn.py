@@ -260,7 +260,7 @@ class SpikingNetwork(Module):
             self.theta *= np.float32(math.exp(-self.presentation / self.neuron.tau_theta))
         return Presentation(trains, spikes, spikes.sum(axis=0, dtype=np.int64), shown)
 
-    def responses(self, x, rng: SeedLike = None, batch_size: int = 100) -> np.ndarray:
+    def responses(self, x, rng: SeedLike = None, batch_size: int = 32) -> np.ndarray:
         """Spike counts (images, neurons) with the weights and thresholds fixed, ``batch_size`` images
         simulated at once."""
         x = self.check_images("SpikingNetwork.responses", x)
@@ -297,7 +297,7 @@ class SpikingNetwork(Module):
         onehot = (labels[:, None] == np.arange(n_classes)).astype(np.float64)
         return counts @ onehot / np.maximum(onehot.sum(axis=0), 1)
 
-    def classify(self, x, rng: SeedLike = None, batch_size: int = 100) -> np.ndarray:
+    def classify(self, x, rng: SeedLike = None, batch_size: int = 32) -> np.ndarray:
         """The class of each image by the labelled neurons' votes."""
         return self.votes(self.responses(x, rng, batch_size)).argmax(axis=1)
 

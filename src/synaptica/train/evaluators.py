@@ -189,7 +189,7 @@ class SpikeVotes:
     """
 
     def __init__(self, label_x: np.ndarray, label_y: np.ndarray, x: np.ndarray, y: np.ndarray, name: str = "test",
-                 seed: int = 0, batch_size: int = 100):
+                 seed: int = 0, batch_size: int = 32):
         if len(label_x) != len(label_y) or len(x) != len(y):
             raise ValueError(f"SpikeVotes({name}): {len(label_x)} labelling images with {len(label_y)} labels, "
                              f"{len(x)} images with {len(y)} labels")
