@@ -129,7 +129,7 @@ def agreement(network: SpikingNetwork, rule: STDP, x: np.ndarray) -> str:
     raster = torch.from_numpy(trains.dense().astype(np.float32))
     theirs, _ = twin.run(twin.drive(raster), adapt=False)
     same = np.mean(np.all(ours.sum(axis=0) == theirs.sum(dim=0).numpy(), axis=1))
-    change = pair_stdp(trains.dense(), ours, network.dt, rule.a_plus, rule.a_minus, rule.tau_plus, rule.tau_minus)
+    change = pair_stdp(trains, ours, network.dt, rule.a_plus, rule.a_minus, rule.tau_plus, rule.tau_minus)
     twin_change = twin.stdp(raster, torch.from_numpy(ours)).double().numpy()
     return (f"equal spike counts on {same:.0%} of images; STDP ΔW largest difference "
             f"{np.abs(change - twin_change).max():.1e} (largest |ΔW| {np.abs(change).max():.1e})")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from synaptica.data.encoders import poisson_spikes
+from synaptica.data.encoders import SpikeTrains, poisson_spikes
 from synaptica.errors import DataError
 
 
@@ -56,3 +56,10 @@ def test_bad_intensities_and_settings_are_refused():
         poisson_spikes(np.zeros((1, 5)), 0, 60.0, 0.001, rng)
     with pytest.raises(TypeError, match="rng must be a numpy Generator"):
         poisson_spikes(np.zeros((1, 5)), 10, 60.0, 0.001, 0)
+
+
+def test_a_raster_of_counts_becomes_trains_and_back():
+    raster = np.random.default_rng(2).poisson(0.3, (9, 2, 4)).astype(np.int32)
+    np.testing.assert_array_equal(SpikeTrains.from_raster(raster).dense(), raster)
+    with pytest.raises(ValueError, match="expected \\(steps, batch, inputs\\) spike counts"):
+        SpikeTrains.from_raster(np.full((2, 2), 0.5))

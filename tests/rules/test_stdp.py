@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from synaptica.data import load_dataset
+from synaptica.data.encoders import SpikeTrains
 from synaptica.models import SpikingNetwork
 from synaptica.nn import mlp
 from synaptica.rules import RULES, STDP, make_rule
@@ -16,10 +17,10 @@ A_PLUS, A_MINUS, TAU_PLUS, TAU_MINUS, DT = 0.01, 0.002, 20.0, 30.0, 0.5
 
 
 def _pair(pre_step: int, post_step: int, steps: int = 200) -> np.ndarray:
-    pre, post = np.zeros((steps, 1, 2)), np.zeros((steps, 1, 3), dtype=bool)
+    pre, post = np.zeros((steps, 1, 2), dtype=np.int32), np.zeros((steps, 1, 3), dtype=bool)
     pre[pre_step, 0, 1] = 1
     post[post_step, 0, 2] = True
-    return pair_stdp(pre, post, DT, A_PLUS, A_MINUS, TAU_PLUS, TAU_MINUS)
+    return pair_stdp(SpikeTrains.from_raster(pre), post, DT, A_PLUS, A_MINUS, TAU_PLUS, TAU_MINUS)
 
 
 @pytest.mark.parametrize("delay", [0, 1, 7, 40, 150])
@@ -48,7 +49,7 @@ def test_the_traces_give_the_sum_over_every_pair_of_spikes():
                 delay = (t - s) * DT
                 expected[i, j] += pre[s, b, i] * (A_PLUS * math.exp(-delay / TAU_PLUS) if delay >= 0
                                                   else -A_MINUS * math.exp(delay / TAU_MINUS))
-    np.testing.assert_allclose(pair_stdp(pre, post, DT, A_PLUS, A_MINUS, TAU_PLUS, TAU_MINUS), expected,
+    np.testing.assert_allclose(pair_stdp(SpikeTrains.from_raster(pre), post, DT, A_PLUS, A_MINUS, TAU_PLUS, TAU_MINUS), expected,
                                rtol=1e-10, atol=1e-15)
 
 

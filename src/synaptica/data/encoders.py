@@ -45,11 +45,23 @@ class SpikeTrains:
     image: np.ndarray
     pixel: np.ndarray
 
+    @classmethod
+    def from_raster(cls, raster) -> SpikeTrains:
+        """The spikes of a (steps, batch, inputs) raster of counts per step."""
+        raster = np.asarray(raster)
+        if raster.ndim != 3 or raster.dtype.kind not in "iub" or (raster.size and raster.min() < 0):
+            raise ValueError(f"SpikeTrains.from_raster: expected (steps, batch, inputs) spike counts, got an array of "
+                             f"shape {raster.shape} and dtype {raster.dtype}")
+        where = np.nonzero(raster)  # sorted by step, then image
+        repeats = raster[where].astype(np.int64)
+        step, image, pixel = (np.repeat(index, repeats).astype(np.int32) for index in where)
+        return cls(*raster.shape, step, image, pixel)
+
     def dense(self) -> np.ndarray:
         """The raster (steps, batch, inputs) of spike counts per step (int32)."""
-        raster = np.zeros((self.steps, self.batch, self.inputs), dtype=np.int32)
-        np.add.at(raster, (self.step, self.image, self.pixel), 1)
-        return raster
+        cells = (self.step.astype(np.int64) * self.batch + self.image) * self.inputs + self.pixel
+        size = self.steps * self.batch * self.inputs
+        return np.bincount(cells, minlength=size).astype(np.int32).reshape(self.steps, self.batch, self.inputs)
 
     def counts(self) -> np.ndarray:
         """Spikes per image and input over the whole presentation: (batch, inputs)."""

@@ -231,9 +231,9 @@ class SpikingNetwork(Module):
         for k, start in enumerate(range(0, steps, chunk)):
             part = slice(bounds[k], bounds[k + 1])
             length = min(chunk, steps - start)
-            counts = np.zeros((length * batch, self.inputs), dtype=np.float32)
-            rows = (trains.step[part] - start) * batch + trains.image[part]
-            np.add.at(counts, (rows, trains.pixel[part]), 1)
+            cells = ((trains.step[part] - start).astype(np.int64) * batch + trains.image[part]) * self.inputs
+            counts = np.bincount(cells + trains.pixel[part], minlength=length * batch * self.inputs)
+            counts = counts.astype(np.float32).reshape(length * batch, self.inputs)
             drive[start:start + length] = (counts @ self.weight).reshape(length, batch, self.neurons)
         return drive
 

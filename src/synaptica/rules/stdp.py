@@ -48,44 +48,47 @@ import math
 import numpy as np
 
 from synaptica.checks import non_negative_float, positive_float
+from synaptica.data.encoders import SpikeTrains
 from synaptica.errors import ShapeError
 from synaptica.models.snn import SpikingNetwork
 from synaptica.nn.module import Module
 from synaptica.rules.base import State
 
 
-def pair_stdp(pre: np.ndarray, post: np.ndarray, dt: float, a_plus: float, a_minus: float,
+def pair_stdp(pre: SpikeTrains, post: np.ndarray, dt: float, a_plus: float, a_minus: float,
               tau_plus: float, tau_minus: float) -> np.ndarray:
     """ΔW (inputs, neurons) of the pair-based rule, summed over the batch.
 
     Args:
-        pre: (steps, batch, inputs) presynaptic spike counts per step.
-        post: (steps, batch, neurons) postsynaptic spikes (boolean or counts).
+        pre: the presynaptic spikes (:class:`~synaptica.data.encoders.SpikeTrains`; a dense raster
+            becomes one with ``SpikeTrains.from_raster``).
+        post: (steps, batch, neurons) postsynaptic spikes per step (boolean or counts).
         dt, tau_plus, tau_minus: the step and the traces' time constants, in the same unit (ms).
     """
-    if pre.ndim != 3 or post.ndim != 3 or pre.shape[:2] != post.shape[:2]:
-        raise ShapeError(f"pair_stdp: pre (steps, batch, inputs) and post (steps, batch, neurons) rasters must "
-                         f"share steps and batch, got {pre.shape} and {post.shape}")
-    steps, batch, inputs = pre.shape
+    if post.ndim != 3 or post.shape[:2] != (pre.steps, pre.batch):
+        raise ShapeError(f"pair_stdp: the post raster must be (steps, batch, neurons) = ({pre.steps}, {pre.batch}, "
+                         f"neurons) like the pre spikes, got {post.shape}")
+    steps, batch, inputs = pre.steps, pre.batch, pre.inputs
     times, images, neurons = np.nonzero(post)  # sorted by time
-    weights = np.asarray(post, dtype=np.float64)[times, images, neurons]
     if not len(times):
         return np.zeros((inputs, post.shape[2]))
-    bounds = np.searchsorted(times, np.arange(steps + 1))
+    weights = post[times, images, neurons].astype(np.float64)  # a post count of 2 is two post spikes
+    posts = np.searchsorted(times, np.arange(steps + 1))
+    spikes = np.searchsorted(pre.step, np.arange(steps + 1))
     before, after = np.empty((len(times), inputs)), np.empty((len(times), inputs))
     decay = math.exp(-dt / tau_plus)
     trace = np.zeros((batch, inputs))
     for t in range(steps):  # x(t) = x(t − 1) e^{−dt/τ₊} + S(t), read at the post spikes of step t
         trace *= decay
-        trace += pre[t]
-        if bounds[t + 1] > bounds[t]:
-            before[bounds[t]:bounds[t + 1]] = trace[images[bounds[t]:bounds[t + 1]]]
+        np.add.at(trace, (pre.image[spikes[t]:spikes[t + 1]], pre.pixel[spikes[t]:spikes[t + 1]]), 1.0)
+        if posts[t + 1] > posts[t]:
+            before[posts[t]:posts[t + 1]] = trace[images[posts[t]:posts[t + 1]]]
     decay = math.exp(-dt / tau_minus)
     trace = np.zeros((batch, inputs))
-    for t in range(steps - 1, -1, -1):  # u(t) read at the post spikes of step t, then u(t − 1)
-        if bounds[t + 1] > bounds[t]:
-            after[bounds[t]:bounds[t + 1]] = trace[images[bounds[t]:bounds[t + 1]]]
-        trace += pre[t]
+    for t in range(steps - 1, int(times[0]) - 1, -1):  # u(t) read at the post spikes of step t, then u(t − 1)
+        if posts[t + 1] > posts[t]:
+            after[posts[t]:posts[t + 1]] = trace[images[posts[t]:posts[t + 1]]]
+        np.add.at(trace, (pre.image[spikes[t]:spikes[t + 1]], pre.pixel[spikes[t]:spikes[t + 1]]), 1.0)
         trace *= decay
     change = (a_plus * before - a_minus * after) * weights[:, None]
     columns = np.zeros((post.shape[2], inputs))
@@ -133,7 +136,7 @@ class STDP:
         if self.key is None:
             raise RuntimeError("STDP: call bind(model, rng) before step (fit does it)")
         shown = model.present(batch[0], np.random.default_rng([self.key, self.steps]), adapt=True)
-        change = pair_stdp(shown.inputs.dense(), shown.spikes, model.dt, self.a_plus, self.a_minus,
+        change = pair_stdp(shown.inputs, shown.spikes, model.dt, self.a_plus, self.a_minus,
                            self.tau_plus, self.tau_minus)
         model.weight += change.astype(np.float32)
         model.normalise()
