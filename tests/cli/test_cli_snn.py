@@ -23,6 +23,7 @@ def test_snn_learns_by_stdp_reports_its_speed_and_saves(tmp_path, small_fashion)
                          "--neurons", "30", "--label", "200", "--out", str(out), "--log-dir", str(tmp_path)])
     assert result.returncode == 0, result.stderr
     assert "SpikingNetwork(784 inputs → 30 LIF neurons" in result.stdout and "batch 16, 1 epochs" in result.stdout
+    assert re.search(r"Epoch 0: [0-9.]+ spikes per image, each image shown [0-9.]+ times, mean θ [0-9.]+ mV", result.stdout)
     accuracy = float(re.search(r"Test accuracy: ([0-9.]+)", result.stdout).group(1))
     assert accuracy > 0.3  # chance is 0.1; about 0.5 after 300 images
     assert re.search(r"learnt at [0-9.]+ images/s, labelled and tested at [0-9.]+ images/s", result.stdout)

@@ -30,6 +30,13 @@ def check_snn_arguments(args: argparse.Namespace) -> None:
         raise ValueError(f"--rule stdp trains a spiking network (--model snn), not --model {args.model}")
 
 
+def _epoch_line(epoch: int, history, model) -> None:
+    """After each epoch: the mean spikes per image, showings per image and threshold, and the time."""
+    print(f"Epoch {epoch}: {history['train_spikes'][-1]:.1f} spikes per image, each image shown "
+          f"{history['train_shown'][-1]:.2f} times, mean θ {history['train_theta'][-1]:.2f} mV "
+          f"({history.seconds[-1]:.1f} s)", flush=True)
+
+
 def train_snn(args: argparse.Namespace) -> int:
     """Train, label, test and (with ``--out``) save a spiking network; returns the exit status."""
     splits = load_dataset(args.data)
@@ -46,7 +53,8 @@ def train_snn(args: argparse.Namespace) -> int:
               f"neurons), {len(test.x)} test images")
         print(f"{network!r}\nrule {rule!r}, batch {args.batch_size}, {args.epochs} epochs, seed {args.seed}")
     started = time.perf_counter()
-    fit(network, rule, train.x, epochs=args.epochs, batch_size=args.batch_size, rng=args.seed, verbose=not args.quiet)
+    fit(network, rule, train.x, epochs=args.epochs, batch_size=args.batch_size, rng=args.seed, verbose=False,
+        callbacks=[] if args.quiet else [_epoch_line])
     learning = time.perf_counter() - started
     votes = SpikeVotes(train.x[labelling], train.y[labelling], test.x, test.y, seed=args.seed)
     started = time.perf_counter()
