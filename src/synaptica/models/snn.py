@@ -29,7 +29,8 @@ step t + 1, the relay's effect without its own dynamics (a winner-take-most comp
 **Presentations.** Each image is shown for ``presentation`` ms (350) as Poisson spike trains
 (:mod:`synaptica.data.encoders`, max rate 63.75 Hz); an image that makes fewer than ``min_spikes`` (5)
 excitatory spikes is shown again with the max rate raised by half its starting value (32 Hz), up to
-``max_retries`` times. Between images Diehl and Cook let 150 ms of silence decay the variables; here
+``max_retries`` times; while learning, only an image's last showing changes W and θ (Diehl and Cook
+keep the few changes of the quiet showings too). Between images Diehl and Cook let 150 ms of silence decay the variables; here
 v, the conductances and the refractory timers are reset instead (the same state, without the steps).
 
 **Vectorised over images.** A batch of images is simulated at once as independent copies of the
