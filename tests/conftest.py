@@ -25,9 +25,13 @@ def fashion():
 @pytest.fixture(scope="session")
 def subset_dir(tmp_path_factory):
     """A directory with the four standard IDX files: the first 4,000 training and 1,000 test images."""
-    directory = tmp_path_factory.mktemp("fashion-subset")
-    for stem, count in [("train-images-idx3-ubyte", 4000), ("train-labels-idx1-ubyte", 4000),
-                        ("t10k-images-idx3-ubyte", 1000), ("t10k-labels-idx1-ubyte", 1000)]:
+    return fashion_subset(tmp_path_factory.mktemp("fashion-subset"), 4000, 1000)
+
+
+def fashion_subset(directory: Path, train: int, test: int) -> Path:
+    """Write the first ``train`` training and ``test`` test images of Fashion-MNIST as IDX files."""
+    for stem, count in [("train-images-idx3-ubyte", train), ("train-labels-idx1-ubyte", train),
+                        ("t10k-images-idx3-ubyte", test), ("t10k-labels-idx1-ubyte", test)]:
         write_idx(directory / f"{stem}.gz", read_idx(FASHION_DIR / f"{stem}.gz")[:count])
     return directory
 

@@ -20,8 +20,12 @@ DEFAULTS = {
 #: differ between the two models (docs/results.md has the measured accuracy).
 CNN_DEFAULTS = {"eta": 0.001, "lmbda": 0.0, "batch_size": 64, "epochs": 10, "schedule": "cosine"}
 
+#: ``--model snn``: a spiking network trained by STDP (:mod:`synaptica.cli.snn`): one pass over the
+#: training images as Diehl and Cook (2015) make, 16 images shown at once.
+SNN_DEFAULTS = {"batch_size": 16, "epochs": 1}
+
 #: The network kinds ``synaptica train --model`` builds.
-MODELS = ("mlp", "cnn")
+MODELS = ("mlp", "cnn", "snn")
 
 #: ``--rule evolution-strategies``: the settings whose defaults differ for it. Each generation scores a
 #: population of networks on one mini-batch, so the batch is large (500: a less noisy fitness) and
@@ -41,6 +45,8 @@ def recipe(model: str, rule: str) -> dict:
     settings = {**DEFAULTS, "schedule": "constant", "optimizer": "sgd"}
     if model == "cnn":
         settings.update(CNN_DEFAULTS, optimizer="adam")
+    if model == "snn":
+        settings.update(SNN_DEFAULTS)
     if rule == "evolution-strategies":
         settings.update(ES_DEFAULTS)
     return {name: settings[name] for name in VARYING}

@@ -23,6 +23,7 @@ from synaptica.cli.live import start_live
 from synaptica.cli.memory import check_memory, mlp_parameters
 from synaptica.cli.paths import check_output_directory, check_output_file, write_all
 from synaptica.cli.resume import adopt_settings, run_directory, saved_settings
+from synaptica.cli.snn import check_snn_arguments, train_snn
 from synaptica.cli.verdict import verdict
 from synaptica.data import load_dataset
 from synaptica.errors import DataError
@@ -33,7 +34,7 @@ from synaptica.nn import ACTIVATIONS, INITIALISERS, mlp
 from synaptica.nn.cnn import cnn
 from synaptica.optim import OPTIMIZERS, make_optimizer
 from synaptica.parallel import EXECUTORS, make_executor
-from synaptica.recipes import CNN_DEFAULTS, DEFAULTS, ES_DEFAULTS, MODELS, recipe
+from synaptica.recipes import CNN_DEFAULTS, DEFAULTS, ES_DEFAULTS, MODELS, SNN_DEFAULTS, recipe
 from synaptica.rules import NETWORK_RULES, make_rule
 from synaptica.train import Classification, evaluate, fit
 from synaptica.train.checkpoints import Checkpoint
@@ -48,9 +49,9 @@ RULE_ALIASES = {"bp": "backprop", "fa": "feedback-alignment", "dfa": "direct-fee
 
 def _rule_name(text: str) -> str:
     name = RULE_ALIASES.get(text, text)
-    if name not in NETWORK_RULES:
+    if name not in NETWORK_RULES and name != "stdp":
         aliases = ", ".join(f"{a} = {n}" for a, n in RULE_ALIASES.items())
-        choices = ", ".join(sorted(NETWORK_RULES)) + "; aliases " + aliases
+        choices = ", ".join(sorted(NETWORK_RULES)) + ", stdp (--model snn); aliases " + aliases
         raise argparse.ArgumentTypeError(f"unknown rule {text!r}; choose from {choices}")
     return name
 
@@ -67,7 +68,9 @@ def add_train_command(commands) -> None:
     train.add_argument("--model", choices=MODELS, default="mlp",
                        help="mlp: the fully connected network set by --hidden, --activation, --init, trained "
                             "by SGD by default; cnn: the default convolutional network (synaptica.nn.cnn), "
-                            "trained by Adam by default (ignores --hidden, --activation and --init)")
+                            "trained by Adam by default (ignores --hidden, --activation and --init); snn: a "
+                            "spiking network after Diehl and Cook (2015) learning by --rule stdp without labels "
+                            "(takes --neurons, --label, --epochs, --batch-size, --seed, --out)")
     train.add_argument("--hidden", type=positive_ints, default=positive_ints(DEFAULTS["hidden"]),
                        metavar="SIZES", help="hidden layer sizes, comma-separated (e.g. 30 or 256,128); "
                        "input and output sizes come from the data")
@@ -87,10 +90,10 @@ def add_train_command(commands) -> None:
                             f"{DEFAULTS['lmbda']}; {CNN_DEFAULTS['lmbda']} with --model cnn)")
     train.add_argument("--batch-size", type=count, default=None,
                        help=f"mini-batch size m (default: {DEFAULTS['batch_size']}; {CNN_DEFAULTS['batch_size']} "
-                            f"with --model cnn; {ES_DEFAULTS['batch_size']} with --rule es)")
+                            f"with --model cnn; {ES_DEFAULTS['batch_size']} with --rule es; {SNN_DEFAULTS['batch_size']} with --model snn)")
     train.add_argument("--epochs", type=count, default=None,
                        help=f"number of epochs (default: {DEFAULTS['epochs']}; {CNN_DEFAULTS['epochs']} with --model cnn; "
-                            f"{ES_DEFAULTS['epochs']} with --rule es)")
+                            f"{ES_DEFAULTS['epochs']} with --rule es; {SNN_DEFAULTS['epochs']} with --model snn)")
     train.add_argument("--optimizer", choices=list(OPTIMIZERS), default=None,
                        help="how gradients become updates: sgd takes L2 λ as Nielsen's weight shrink; the "
                             "adaptive ones (adam, adamw, rmsprop, adagrad) take λ as a penalty on the gradient "
@@ -107,7 +110,11 @@ def add_train_command(commands) -> None:
                             f"{', '.join(RULE_ALIASES)}): exact backprop, feedback alignment (fixed random backward "
                             "weights), direct feedback alignment (the output error sent to every hidden layer "
                             "through its own fixed random matrix), or damped Newton steps (ignores --eta and "
-                            "--lmbda; use a large batch on a small net)")
+                            "--lmbda; use a large batch on a small net); stdp trains --model snn")
+    train.add_argument("--neurons", type=count, default=400, metavar="N",
+                       help="--model snn: excitatory neurons")
+    train.add_argument("--label", type=count, default=10000, metavar="N",
+                       help="--model snn: the last N training images label the neurons (test images never do)")
     train.add_argument("--population", type=even_count, default=None, metavar="N",
                        help=f"--rule es: networks scored per generation, an even number (antithetic pairs θ ± σε) "
                             f"(default: {ES_DEFAULTS['population']})")
@@ -255,6 +262,9 @@ def _train(args: argparse.Namespace, stack: ExitStack) -> int:
     resume = adopt_settings(args, _defaults()) if args.resume else None
     _check_outputs(args)
     _recipe_defaults(args)
+    check_snn_arguments(args)
+    if args.model == "snn":
+        return train_snn(args)
     splits = load_dataset(args.data)
     train, validation, test = splits.train, splits.validation, splits.test
     cost = get_cost(args.cost)

@@ -94,12 +94,7 @@ def load_model(path: str | os.PathLike, *, allow_non_finite: bool = False) -> tu
         ShapeError: a tensor's shape disagrees with the architecture (names the tensor and both shapes).
     """
     name = os.fspath(path)
-    tensors, metadata = load_tensors(path)
-    config = _architecture(metadata, name)
-    _check_dtypes(tensors, name)
-    verify_checksums(tensors, metadata, name)
-    if not allow_non_finite:
-        _check_finite(tensors, name)
+    config, tensors, metadata = read_model_file(path, allow_non_finite=allow_non_finite)
     held = sum(t.size for t in tensors.values())
     model = module_from_config(config, source=name, max_parameters=2 * held + _SLACK)
     try:
@@ -107,6 +102,21 @@ def load_model(path: str | os.PathLike, *, allow_non_finite: bool = False) -> tu
     except ShapeError as error:
         raise ShapeError(str(error)) from None
     return model, metadata
+
+
+def read_model_file(path: str | os.PathLike, *, allow_non_finite: bool = False
+                    ) -> tuple[object, dict[str, np.ndarray], dict[str, str]]:
+    """The parsed architecture, the tensors and the metadata of a file written by :func:`save_model`,
+    after checks 1 to 6 of the module docstring (everything but building the model): for models that
+    are built outside the layer registry, such as :class:`~synaptica.models.SpikingNetwork`."""
+    name = os.fspath(path)
+    tensors, metadata = load_tensors(path)
+    config = _architecture(metadata, name)
+    _check_dtypes(tensors, name)
+    verify_checksums(tensors, metadata, name)
+    if not allow_non_finite:
+        _check_finite(tensors, name)
+    return config, tensors, metadata
 
 
 def _architecture(metadata: dict[str, str], name: str) -> object:

@@ -12,3 +12,5 @@ from synaptica.models.centres import Centres as Centres
 from synaptica.models.som import SelfOrganizingMap as SelfOrganizingMap
 from synaptica.models.vae import VAE as VAE
 from synaptica.models.vae import dense_vae as dense_vae
+from synaptica.models.snn import Neurons as Neurons
+from synaptica.models.snn import SpikingNetwork as SpikingNetwork

@@ -15,15 +15,17 @@ from synaptica.rules.newton import DampedNewton as DampedNewton
 from synaptica.rules.som import BatchSOM as BatchSOM
 from synaptica.rules.som import OnlineSOM as OnlineSOM
 from synaptica.rules.variational import Variational as Variational
+from synaptica.rules.stdp import STDP as STDP
 
 #: Every learning rule by name, derived from the classes' own ``name``.
 RULES = {rule.name: rule for rule in (Backprop, FeedbackAlignment, DirectFeedbackAlignment, EvolutionStrategies,
                                       DampedNewton, MiniBatchKMeans, Hebb, Oja, Sanger, OnlineSOM, BatchSOM,
-                                      Variational)}
+                                      Variational, STDP)}
 
 #: The rules that train a network's parameters from a cost (what ``synaptica train --rule`` offers);
 #: the others learn without one: mini-batch k-means moves centres, the SOM rules move a map's
-#: prototypes, the Hebbian rules follow activity, the variational rule minimises a VAE's own −ELBO.
+#: prototypes, the Hebbian rules follow activity, the variational rule minimises a VAE's own −ELBO,
+#: STDP follows spike times.
 NETWORK_RULES = {name: rule for name, rule in RULES.items() if "cost" in rule.arguments}
 
 #: The Hebbian rules: one bias-free linear layer trained on inputs alone (:mod:`synaptica.rules.hebbian`).

@@ -19,6 +19,7 @@ from synaptica.train.evaluators import PrincipalComponents as PrincipalComponent
 from synaptica.train.evaluators import Quantization as Quantization
 from synaptica.train.evaluators import Reconstruction as Reconstruction
 from synaptica.train.evaluators import VariationalBound as VariationalBound
+from synaptica.train.evaluators import SpikeVotes as SpikeVotes
 from synaptica.train.fit import fit as fit
 from synaptica.train.history import History as History
 from synaptica.train.logs import CsvLog as CsvLog

@@ -15,6 +15,7 @@ import numpy as np
 
 from synaptica.losses import Cost
 from synaptica.nn.module import Module
+from synaptica.random import stream
 from synaptica.tensor import Tensor, no_grad
 from synaptica.train.evaluate import Evaluation, evaluate, predict
 from synaptica.unsupervised.distances import nearest
@@ -195,3 +196,37 @@ class VariationalBound:
 
     def __repr__(self) -> str:
         return f"VariationalBound({self.name}, {len(self.x)} examples)"
+
+
+class SpikeVotes:
+    """A spiking network's accuracy by its neurons' votes: ``<name>_accuracy``, ``<name>_labelled``.
+
+    For a :class:`~synaptica.models.SpikingNetwork` (Diehl and Cook 2015): the network is shown the
+    labelling images (``label_x``, ``label_y``: *training* data, never the data scored), each neuron
+    takes the class it responds to most (:meth:`~synaptica.models.SpikingNetwork.assign_labels`),
+    then each image of ``(x, y)`` is classified by the class whose neurons fire most on average.
+    ``<name>_labelled`` is the fraction of neurons that fired at all on the labelling images. The
+    spike trains come from streams of ``seed``, so the figure is the same for the same weights.
+    """
+
+    def __init__(self, label_x: np.ndarray, label_y: np.ndarray, x: np.ndarray, y: np.ndarray, name: str = "test",
+                 seed: int = 0, batch_size: int = 32):
+        if len(label_x) != len(label_y) or len(x) != len(y):
+            raise ValueError(f"SpikeVotes({name}): {len(label_x)} labelling images with {len(label_y)} labels, "
+                             f"{len(x)} images with {len(y)} labels")
+        self.label_x, self.label_y, self.x, self.y = label_x, np.asarray(label_y), x, np.asarray(y)
+        self.name, self.seed, self.batch_size = name, seed, batch_size
+
+    def __call__(self, model: Module) -> dict[str, float]:
+        counts = model.responses(self.label_x, stream(self.seed, "snn.label"), self.batch_size)
+        labels = model.assign_labels(counts, self.label_y)
+        predicted = model.classify(self.x, stream(self.seed, f"snn.{self.name}"), self.batch_size)
+        return {f"{self.name}_accuracy": float(np.mean(predicted == self.y)),
+                f"{self.name}_labelled": float(np.mean(labels >= 0))}
+
+    def summary(self, metrics: dict[str, float]) -> str:
+        return (f"{self.name} accuracy by votes {metrics[f'{self.name}_accuracy']:.4f}  "
+                f"neurons labelled {metrics[f'{self.name}_labelled']:.2f}")
+
+    def __repr__(self) -> str:
+        return f"SpikeVotes({self.name}, {len(self.label_x)} labelling and {len(self.x)} scored images)"

@@ -50,12 +50,18 @@ def plot_prototypes(som, image_shape: tuple[int, int], path: str | os.PathLike[s
                     cmap: str = "gray_r") -> Path:
     """Every unit's prototype drawn as an image at its place on the grid, as one mosaic."""
     h, w = image_shape
-    tiles = som.prototypes.reshape(som.rows, som.columns, h, w).astype(np.float64)
+    return plot_mosaic(som.prototypes.reshape(som.rows, som.columns, h, w), path, title=title, cmap=cmap)
+
+
+def plot_mosaic(tiles, path: str | os.PathLike[str], *, title: str = "", cmap: str = "gray_r") -> Path:
+    """A (rows, columns, h, w) array of small images drawn as one mosaic, each scaled to its own range."""
+    tiles = np.asarray(tiles, dtype=np.float64)
+    rows, columns, h, w = tiles.shape
     low, high = tiles.min(axis=(2, 3), keepdims=True), tiles.max(axis=(2, 3), keepdims=True)
     tiles = (tiles - low) / np.where(high > low, high - low, 1)
-    mosaic = np.ones((som.rows * (h + 1) - 1, som.columns * (w + 1) - 1))
-    for r in range(som.rows):
-        for c in range(som.columns):
+    mosaic = np.ones((rows * (h + 1) - 1, columns * (w + 1) - 1))
+    for r in range(rows):
+        for c in range(columns):
             mosaic[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = tiles[r, c]
     figure = new_figure(8.0, 8.0 * mosaic.shape[0] / mosaic.shape[1] + (0.4 if title else 0.0))
     axes = figure.add_subplot()
