@@ -20,8 +20,17 @@ DEFAULTS = {
 #: differ between the two models (docs/results.md has the measured accuracy).
 CNN_DEFAULTS = {"eta": 0.001, "lmbda": 0.0, "batch_size": 64, "epochs": 10, "schedule": "cosine"}
 
+#: ``--model lstm`` (also ``gru``, ``rnn``, ``irnn``): :func:`synaptica.nn.sequence_models.sequence_classifier`,
+#: the image read row by row by one recurrent layer of 128 units, its last state to the logits, trained
+#: with Adam from η = 0.001 down a cosine to η/100, no L2, mini-batches of 64, 15 epochs
+#: (docs/recurrent.md has the measured accuracies).
+RECURRENT_DEFAULTS = {"eta": 0.001, "lmbda": 0.0, "batch_size": 64, "epochs": 15, "schedule": "cosine"}
+
+#: The recurrent network kinds of ``--model``.
+RECURRENT_MODELS = ("lstm", "gru", "rnn", "irnn")
+
 #: The network kinds ``synaptica train --model`` builds.
-MODELS = ("mlp", "cnn")
+MODELS = ("mlp", "cnn", *RECURRENT_MODELS)
 
 #: ``--rule evolution-strategies``: the settings whose defaults differ for it. Each generation scores a
 #: population of networks on one mini-batch, so the batch is large (500: a less noisy fitness) and
@@ -41,6 +50,8 @@ def recipe(model: str, rule: str) -> dict:
     settings = {**DEFAULTS, "schedule": "constant", "optimizer": "sgd"}
     if model == "cnn":
         settings.update(CNN_DEFAULTS, optimizer="adam")
+    if model in RECURRENT_MODELS:
+        settings.update(RECURRENT_DEFAULTS, optimizer="adam")
     if rule == "evolution-strategies":
         settings.update(ES_DEFAULTS)
     return {name: settings[name] for name in VARYING}

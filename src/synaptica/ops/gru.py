@@ -24,8 +24,8 @@ import numpy as np
 
 from synaptica.errors import ShapeError
 from synaptica.ops.recurrent import (
-    batch_major, check_sequence, input_gradients, previous_states, recurrent_gradient, sigmoid_into,
-    step_masks, step_order, time_major,
+    arriving_gradient, batch_major, check_sequence, feature_major, merged, previous_states, project, sigmoid_into,
+    step_masks, step_order, weight_gradients,
 )
 from synaptica.tensor import Tensor
 
@@ -60,59 +60,62 @@ def gru(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, bias_ih: Tensor, bias
     if bias_ih.shape != (3 * hidden,) or bias_hh.shape != (3 * hidden,):
         raise ShapeError(f"gru: biases {bias_ih.shape} and {bias_hh.shape} do not fit hidden size {hidden}")
     masks = step_masks(mask, batch, steps, x.dtype)
-    inputs = time_major(x.data)
-    projected = (inputs.reshape(-1, features) @ w_ih.data.T + bias_ih.data).reshape(steps, batch, 3 * hidden)
+    n = hidden
+    inputs = feature_major(x.data)
+    projected = project(w_ih.data, inputs, bias_ih.data)  # W xₜ + b_ih, (time, 3·hidden, batch)
     recurrent = np.empty_like(projected)  # ĥ = U hₜ₋₁ + b_hh of every step
     gates = np.empty_like(projected)  # r, z, n
-    hs = np.empty((steps, batch, hidden), x.dtype)
-    w_hh_t = w_hh.data.T
-    h = h0.data
-    for t in step_order(steps, reverse):
-        u, a, p = recurrent[t], gates[t], projected[t]
-        np.matmul(h, w_hh_t, out=u)
-        u += bias_hh.data
-        p[:, :2 * hidden] += u[:, :2 * hidden]
-        sigmoid_into(p[:, :2 * hidden], a[:, :2 * hidden])
-        n = a[:, 2 * hidden:]
-        np.multiply(a[:, :hidden], u[:, 2 * hidden:], out=n)
-        n += p[:, 2 * hidden:]
-        np.tanh(n, out=n)
-        ht = hs[t]
-        np.subtract(h, n, out=ht)
-        ht *= a[:, hidden:2 * hidden]
-        ht += n
+    hs = np.empty((steps, n, batch), x.dtype)
+    w, b_hh = w_hh.data, bias_hh.data[:, None]
+    h = np.ascontiguousarray(h0.data.T)
+    for t in step_order(steps, reverse):  # the unrolled loop
+        u, a, p, ht = recurrent[t], gates[t], projected[t], hs[t]
+        np.matmul(w, h, out=u)
+        u += b_hh
+        p[:2 * n] += u[:2 * n]
+        sigmoid_into(p[:2 * n], a[:2 * n])
+        cand = a[2 * n:]
+        np.multiply(a[:n], u[2 * n:], out=cand)
+        cand += p[2 * n:]
+        np.tanh(cand, out=cand)
+        np.subtract(h, cand, out=ht)
+        ht *= a[n:2 * n]
+        ht += cand
         if masks is not None:
             np.copyto(ht, h, where=masks[1][t])
         h = ht
 
     def vjp(g):
-        before = previous_states(hs, h0.data, reverse)
-        r, z, n = (gates[..., k * hidden:(k + 1) * hidden] for k in range(3))
+        before = previous_states(hs, h0.data.T, reverse)
+        r, z, cand = (gates[:, k * n:(k + 1) * n] for k in range(3))
         factors = np.empty_like(gates)  # δ_r, δ_z, δ_n per unit of ∂C/∂hₜ
-        factors[..., 2 * hidden:] = (1 - z) * (1 - n * n)
-        factors[..., hidden:2 * hidden] = (before - n) * z * (1 - z)
-        factors[..., :hidden] = factors[..., 2 * hidden:] * recurrent[..., 2 * hidden:] * r * (1 - r)
+        np.multiply(1 - z, 1 - cand * cand, out=factors[:, 2 * n:])
+        np.multiply((before - cand) * z, 1 - z, out=factors[:, n:2 * n])
+        np.multiply(factors[:, 2 * n:] * recurrent[:, 2 * n:], r * (1 - r), out=factors[:, :n])
         keep = z
         if masks is not None:
             factors *= masks[0]
             keep = np.where(masks[1], 1, z).astype(z.dtype)
         recurrent_factors = factors.copy()
-        recurrent_factors[..., 2 * hidden:] *= r
-        arriving = np.swapaxes(g, 0, 1)
+        recurrent_factors[:, 2 * n:] *= r
+        arriving = arriving_gradient(g)
         deltas = np.empty_like(gates)
         recurrent_deltas = np.empty_like(gates)
-        shape = (batch, 3, hidden)
-        grad_h = np.zeros_like(h0.data)
-        w = w_hh.data
+        shape = (3, n, batch)
+        grad_h = np.zeros_like(h)
+        w_t = w.T
         for t in step_order(steps, not reverse):
-            dh = (arriving[t] + grad_h)[:, None, :]
+            dh = arriving[t] + grad_h
             np.multiply(dh, factors[t].reshape(shape), out=deltas[t].reshape(shape))
             np.multiply(dh, recurrent_factors[t].reshape(shape), out=recurrent_deltas[t].reshape(shape))
-            grad_h = recurrent_deltas[t] @ w
-            grad_h += dh[:, 0] * keep[t]
-        grad_x, grad_w_ih, grad_b_ih = input_gradients(deltas, inputs, w_ih, x, bias_ih.requires_grad)
-        grad_w_hh = recurrent_gradient(recurrent_deltas, before) if w_hh.requires_grad else None
-        grad_b_hh = np.add.reduce(recurrent_deltas.reshape(-1, 3 * hidden), axis=0) if bias_hh.requires_grad else None
-        return grad_x, grad_h, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
+            grad_h = w_t @ recurrent_deltas[t]
+            grad_h += dh * keep[t]
+        grad_x, grad_w_ih, grad_b_ih = weight_gradients(deltas, inputs, w_ih, x, bias_ih.requires_grad)
+        grad_w_hh = grad_b_hh = None
+        if w_hh.requires_grad or bias_hh.requires_grad:
+            flat = merged(recurrent_deltas)
+            grad_w_hh = flat @ merged(before).T if w_hh.requires_grad else None
+            grad_b_hh = np.add.reduce(flat, axis=1) if bias_hh.requires_grad else None
+        return grad_x, grad_h.T, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
 
     return Tensor.from_op(batch_major(hs), (x, h0, w_ih, w_hh, bias_ih, bias_hh), vjp, "gru")

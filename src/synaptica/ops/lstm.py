@@ -35,8 +35,8 @@ import numpy as np
 
 from synaptica.errors import ShapeError
 from synaptica.ops.recurrent import (
-    batch_major, check_sequence, input_gradients, previous_states, recurrent_gradient, sigmoid_into,
-    step_masks, step_order, time_major,
+    arriving_gradient, batch_major, check_sequence, feature_major, merged, previous_states, project, sigmoid_into,
+    step_masks, step_order, weight_gradients,
 )
 from synaptica.tensor import Tensor
 
@@ -74,86 +74,85 @@ def lstm(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Te
         raise ShapeError(f"lstm: bias {bias.shape} or peephole {None if peephole is None else peephole.shape} "
                          f"does not fit hidden size {hidden}")
     masks = step_masks(mask, batch, steps, x.dtype)
-    inputs = time_major(x.data)
-    z = (inputs.reshape(-1, features) @ w_ih.data.T + bias.data).reshape(steps, batch, 4 * hidden)
+    n = hidden
+    inputs = feature_major(x.data)
+    z = project(w_ih.data, inputs, bias.data)  # (time, 4·hidden, batch): W xₜ + b, then + U hₜ₋₁
     gates = np.empty_like(z)  # σ(o), σ(i), σ(f), tanh(g) of every step
-    cells = np.empty((steps, batch, hidden), x.dtype)
-    squashed = np.empty_like(cells)  # tanh cₜ
-    hs = np.empty_like(cells)
-    w_hh_t = w_hh.data.T
-    h, c = h0.data, c0.data
-    peep = None if peephole is None else peephole.data.reshape(3, hidden)
-    for t in step_order(steps, reverse):
-        zt, a = z[t], gates[t]
-        zt += h @ w_hh_t
+    states = np.empty((steps, 2 * n, batch), x.dtype)  # hₜ over cₜ
+    squashed = np.empty((steps, n, batch), x.dtype)  # tanh cₜ
+    w = w_hh.data
+    h, c = np.ascontiguousarray(h0.data.T), np.ascontiguousarray(c0.data.T)
+    peep = None if peephole is None else peephole.data.reshape(3, n, 1)
+    for t in step_order(steps, reverse):  # the unrolled loop
+        zt, a, ht, ct = z[t], gates[t], states[t, :n], states[t, n:]
+        zt += w @ h
         if peep is None:
-            sigmoid_into(zt[:, :3 * hidden], a[:, :3 * hidden])
+            sigmoid_into(zt[:3 * n], a[:3 * n])
         else:
-            zt[:, hidden:3 * hidden] += (peep[1:] * c[:, None, :]).reshape(batch, 2 * hidden)
-            sigmoid_into(zt[:, hidden:3 * hidden], a[:, hidden:3 * hidden])
-        np.tanh(zt[:, 3 * hidden:], out=a[:, 3 * hidden:])
-        ct = cells[t]
-        np.multiply(a[:, 2 * hidden:3 * hidden], c, out=ct)
-        ct += a[:, hidden:2 * hidden] * a[:, 3 * hidden:]
+            zt[n:3 * n] += (peep[1:] * c).reshape(2 * n, batch)
+            sigmoid_into(zt[n:3 * n], a[n:3 * n])
+        np.tanh(zt[3 * n:], out=a[3 * n:])
+        np.multiply(a[2 * n:3 * n], c, out=ct)
+        ct += a[n:2 * n] * a[3 * n:]
         if peep is not None:
-            zt[:, :hidden] += peep[0] * ct
-            sigmoid_into(zt[:, :hidden], a[:, :hidden])
+            zt[:n] += peep[0] * ct
+            sigmoid_into(zt[:n], a[:n])
         np.tanh(ct, out=squashed[t])
-        np.multiply(a[:, :hidden], squashed[t], out=hs[t])
+        np.multiply(a[:n], squashed[t], out=ht)
         if masks is not None:
-            np.copyto(hs[t], h, where=masks[1][t])
+            np.copyto(ht, h, where=masks[1][t])
             np.copyto(ct, c, where=masks[1][t])
-        h, c = hs[t], ct
-    out = np.concatenate([hs, cells], axis=2)
+        h, c = ht, ct
 
     def vjp(g):
-        before_c = previous_states(cells, c0.data, reverse)
-        o, i, f, cand = (gates[..., k * hidden:(k + 1) * hidden] for k in range(4))
-        # the factor each δ block is of ∂C/∂hₜ (block o) or of ∂C/∂cₜ (blocks i, f, g)
+        hs, cells = states[:, :n], states[:, n:]
+        before_c = previous_states(cells, c0.data.T, reverse)
+        o, i, f, cand = (gates[:, k * n:(k + 1) * n] for k in range(4))
+        # the factor each δ block is of ∂C/∂hₜ (block o) or of ∂C/∂cₜ (blocks i, f, g), all steps at once
         factors = np.empty_like(gates)
-        sigma_slope = gates[..., :3 * hidden] * (1 - gates[..., :3 * hidden])
-        factors[..., :hidden] = squashed * sigma_slope[..., :hidden]
-        factors[..., hidden:2 * hidden] = cand * sigma_slope[..., hidden:2 * hidden]
-        factors[..., 2 * hidden:3 * hidden] = before_c * sigma_slope[..., 2 * hidden:]
-        factors[..., 3 * hidden:] = i * (1 - cand * cand)
+        sigma_slope = gates[:, :3 * n] * (1 - gates[:, :3 * n])
+        np.multiply(squashed, sigma_slope[:, :n], out=factors[:, :n])
+        np.multiply(cand, sigma_slope[:, n:2 * n], out=factors[:, n:2 * n])
+        np.multiply(before_c, sigma_slope[:, 2 * n:], out=factors[:, 2 * n:3 * n])
+        np.multiply(i, 1 - cand * cand, out=factors[:, 3 * n:])
         to_cell = o * (1 - squashed * squashed)  # ∂hₜ/∂cₜ
         keep = f
         if masks is not None:  # padded steps: no δ, and the cell's gradient passes through unchanged
             factors *= masks[0]
-            to_cell = to_cell * masks[0]
+            to_cell *= masks[0]
             keep = np.where(masks[1], 1, f).astype(f.dtype)
-        arriving = np.swapaxes(g, 0, 1)
+        arriving = arriving_gradient(g)
         deltas = np.empty_like(gates)
-        blocks = deltas.reshape(steps, batch, 4, hidden)
-        factor_blocks = factors.reshape(steps, batch, 4, hidden)
-        grad_h = np.zeros_like(h0.data)
-        grad_c = np.zeros_like(c0.data)
-        w = w_hh.data
+        blocks = deltas.reshape(steps, 4, n, batch)
+        factor_blocks = factors.reshape(steps, 4, n, batch)
+        grad_h = np.zeros_like(h)
+        grad_c = np.zeros_like(c)
+        w_t = w.T
         for t in step_order(steps, not reverse):
-            dh = arriving[t, :, :hidden] + grad_h
-            dc = arriving[t, :, hidden:] + grad_c
+            dh = arriving[t, :n] + grad_h
+            dc = arriving[t, n:] + grad_c
             dc += dh * to_cell[t]
-            np.multiply(dh, factors[t, :, :hidden], out=deltas[t, :, :hidden])
+            np.multiply(dh, factors[t, :n], out=deltas[t, :n])
             if peep is not None:
-                dc += deltas[t, :, :hidden] * peep[0]
-            np.multiply(dc[:, None, :], factor_blocks[t, :, 1:], out=blocks[t, :, 1:])
+                dc += deltas[t, :n] * peep[0]
+            np.multiply(dc, factor_blocks[t, 1:], out=blocks[t, 1:])
             grad_c = dc * keep[t]
             if peep is not None:
-                grad_c += np.einsum("bkh,kh->bh", blocks[t, :, 1:3], peep[1:])
-            grad_h = deltas[t] @ w
+                grad_c += (blocks[t, 1:3] * peep[1:]).sum(axis=0)
+            grad_h = w_t @ deltas[t]
             if masks is not None:
                 grad_h += masks[1][t] * dh
-        grad_x, grad_w_ih, grad_b = input_gradients(deltas, inputs, w_ih, x, bias.requires_grad)
+        grad_x, grad_w_ih, grad_b = weight_gradients(deltas, inputs, w_ih, x, bias.requires_grad)
         grad_w_hh = None
         if w_hh.requires_grad:
-            grad_w_hh = recurrent_gradient(deltas, previous_states(hs, h0.data, reverse))
-        grads = (grad_x, grad_h, grad_c, grad_w_ih, grad_w_hh, grad_b)
+            grad_w_hh = merged(deltas) @ merged(previous_states(hs, h0.data.T, reverse)).T
+        grads = (grad_x, grad_h.T, grad_c.T, grad_w_ih, grad_w_hh, grad_b)
         if peephole is None:
             return grads
-        grad_p = np.concatenate([np.einsum("tbh,tbh->h", blocks[:, :, 0], cells),
-                                 np.einsum("tbh,tbh->h", blocks[:, :, 1], before_c),
-                                 np.einsum("tbh,tbh->h", blocks[:, :, 2], before_c)])
+        grad_p = np.concatenate([np.einsum("thb,thb->h", blocks[:, 0], cells),
+                                 np.einsum("thb,thb->h", blocks[:, 1], before_c),
+                                 np.einsum("thb,thb->h", blocks[:, 2], before_c)])
         return (*grads, grad_p)
 
     parents = (x, h0, c0, w_ih, w_hh, bias) + (() if peephole is None else (peephole,))
-    return Tensor.from_op(batch_major(out), parents, vjp, "lstm")
+    return Tensor.from_op(batch_major(states), parents, vjp, "lstm")

@@ -65,9 +65,31 @@ def check_sequence(op: str, x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, g
     return batch, steps, features, hidden
 
 
-def time_major(x: np.ndarray) -> np.ndarray:
-    """(batch, time, …) -> a contiguous (time, batch, …) copy, so that each step is one block."""
-    return np.ascontiguousarray(np.swapaxes(x, 0, 1))
+def feature_major(x: np.ndarray) -> np.ndarray:
+    """(batch, time, features) -> a contiguous (time, features, batch) copy.
+
+    Inside the ops every array is laid out (time, units, batch): a step's state is a (units, batch)
+    block and each gate a contiguous run of rows in it, so the elementwise work of a step runs over
+    contiguous memory (a gate's columns inside (batch, 4·hidden) rows would be strided, which costs
+    NumPy about twice the time), and W hₜ₋₁ is the product W (gates, units) @ hₜ₋₁ (units, batch)."""
+    return np.ascontiguousarray(np.transpose(x, (1, 2, 0)))
+
+
+def batch_major(states: np.ndarray) -> np.ndarray:
+    """(time, units, batch) -> (batch, time, units), a view."""
+    return np.transpose(states, (2, 0, 1))
+
+
+def project(w: np.ndarray, inputs: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """W xₜ + b for every step at once: (time, rows, batch)."""
+    out = np.matmul(w, inputs)
+    out += bias[:, None]
+    return out
+
+
+def merged(a: np.ndarray) -> np.ndarray:
+    """(time, units, batch) -> contiguous (units, time·batch): all steps side by side, for one product."""
+    return np.ascontiguousarray(np.swapaxes(a, 0, 1)).reshape(a.shape[1], -1)
 
 
 def step_order(steps: int, reverse: bool) -> range:
@@ -75,7 +97,7 @@ def step_order(steps: int, reverse: bool) -> range:
 
 
 def previous_states(states: np.ndarray, first: np.ndarray, reverse: bool) -> np.ndarray:
-    """The state each step started from, (time, batch, n): the initial state, then the states before."""
+    """The state each step started from, (time, units, batch): the initial state, then the states before."""
     before = np.empty_like(states)
     if reverse:
         before[-1] = first
@@ -87,14 +109,14 @@ def previous_states(states: np.ndarray, first: np.ndarray, reverse: bool) -> np.
 
 
 def step_masks(mask, batch: int, steps: int, dtype) -> tuple[np.ndarray, np.ndarray] | None:
-    """None, or (on, off): (time, batch, 1) arrays, ``on`` 1 where a step is real (in ``dtype``)
+    """None, or (on, off): (time, 1, batch) arrays, ``on`` 1 where a step is real (in ``dtype``)
     and ``off`` a bool array true where it is padding."""
     if mask is None:
         return None
     mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
     if mask.shape != (batch, steps):
         raise ShapeError(f"recurrent op: the mask has shape {mask.shape}, expected (batch, time) = {(batch, steps)}")
-    on = mask.astype(bool).T[:, :, None]
+    on = mask.astype(bool).T[:, None, :]
     return on.astype(dtype), ~on
 
 
@@ -107,26 +129,20 @@ def sigmoid_into(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def input_gradients(deltas: np.ndarray, inputs: np.ndarray, w_ih: Tensor, x: Tensor, want_bias: bool):
-    """∂C/∂x, ∂C/∂W_ih and ∂C/∂b from the δ of every step (time, batch, gates·hidden) and the
-    time-major inputs (time, batch, features): three products over all steps at once."""
-    flat = deltas.reshape(-1, deltas.shape[-1])
-    grad_x = None
-    if x.requires_grad:
-        grad_x = np.swapaxes((flat @ w_ih.data).reshape(inputs.shape), 0, 1)
-    grad_w = flat.T @ inputs.reshape(-1, inputs.shape[-1]) if w_ih.requires_grad else None
-    grad_b = np.add.reduce(flat, axis=0) if want_bias else None
+def arriving_gradient(g: np.ndarray) -> np.ndarray:
+    """The gradient arriving at the op's output (batch, time, n) as contiguous (time, n, batch)."""
+    return feature_major(g)
+
+
+def weight_gradients(deltas: np.ndarray, inputs: np.ndarray, w: Tensor, x: Tensor, want_bias: bool):
+    """∂C/∂x, ∂C/∂W and ∂C/∂b for a product W aₜ + b applied at every step, from the δ of every step
+    (time, rows, batch) and the inputs aₜ (time, columns, batch): ∂C/∂W = Σₜ δₜ aₜᵀ and
+    ∂C/∂b = Σₜ δₜ 1 as one product and one sum over all steps, ∂C/∂aₜ = Wᵀ δₜ (batch, time, columns)."""
+    flat = merged(deltas)
+    grad_x = batch_major(np.matmul(w.data.T, deltas)) if x.requires_grad else None
+    grad_w = flat @ merged(inputs).T if w.requires_grad else None
+    grad_b = np.add.reduce(flat, axis=1) if want_bias else None
     return grad_x, grad_w, grad_b
-
-
-def recurrent_gradient(deltas: np.ndarray, before: np.ndarray) -> np.ndarray:
-    """∂C/∂W_hh = Σₜ δₜᵀ sₜ₋₁ as one product."""
-    return deltas.reshape(-1, deltas.shape[-1]).T @ before.reshape(-1, before.shape[-1])
-
-
-def batch_major(states: np.ndarray) -> np.ndarray:
-    """(time, batch, n) -> (batch, time, n), a view."""
-    return np.swapaxes(states, 0, 1)
 
 
 # ---------------------------------------------------------------------------------------- Elman and IRNN
@@ -158,13 +174,13 @@ def elman(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Tensor, nonli
         raise ValueError(f"elman: nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
     batch, steps, features, hidden = check_sequence("elman", x, h0, w_ih, w_hh, 1)
     masks = step_masks(mask, batch, steps, x.dtype)
-    inputs = time_major(x.data)
-    states = (inputs.reshape(-1, features) @ w_ih.data.T + bias.data).reshape(steps, batch, hidden)
-    w_hh_t = w_hh.data.T
-    h = h0.data
-    for t in step_order(steps, reverse):  # the unrolled loop: states[t] holds zₜ, then hₜ
+    inputs = feature_major(x.data)
+    states = project(w_ih.data, inputs, bias.data)  # zₜ, then hₜ, (time, hidden, batch)
+    w = w_hh.data
+    h = np.ascontiguousarray(h0.data.T)
+    for t in step_order(steps, reverse):  # the unrolled loop
         z = states[t]
-        z += h @ w_hh_t
+        z += w @ h
         if nonlinearity == "tanh":
             np.tanh(z, out=z)
         else:
@@ -180,19 +196,21 @@ def elman(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Tensor, nonli
             slope = (states > 0).astype(states.dtype)
         if masks is not None:
             slope *= masks[0]
-        arriving = np.swapaxes(g, 0, 1)
+        arriving = arriving_gradient(g)
         deltas = np.empty_like(states)
-        carry = np.zeros_like(h0.data)
-        w = w_hh.data
+        carry = np.zeros_like(h)
+        w_t = w.T
         for t in step_order(steps, not reverse):
             grad_h = arriving[t] + carry
             np.multiply(grad_h, slope[t], out=deltas[t])
-            carry = deltas[t] @ w
+            carry = w_t @ deltas[t]
             if masks is not None:  # a padded step passes its gradient straight to the state before
                 carry += masks[1][t] * grad_h
-        grad_x, grad_w_ih, grad_b = input_gradients(deltas, inputs, w_ih, x, bias.requires_grad)
-        grad_w_hh = recurrent_gradient(deltas, previous_states(states, h0.data, reverse)) if w_hh.requires_grad else None
-        return grad_x, carry, grad_w_ih, grad_w_hh, grad_b
+        grad_x, grad_w_ih, grad_b = weight_gradients(deltas, inputs, w_ih, x, bias.requires_grad)
+        grad_w_hh = None
+        if w_hh.requires_grad:
+            grad_w_hh = merged(deltas) @ merged(previous_states(states, h0.data.T, reverse)).T
+        return grad_x, carry.T, grad_w_ih, grad_w_hh, grad_b
 
     return Tensor.from_op(batch_major(states), (x, h0, w_ih, w_hh, bias), vjp, "elman")
 
@@ -229,17 +247,17 @@ def jordan(x: Tensor, y0: Tensor, w_ih: Tensor, w_yh: Tensor, bias: Tensor, w_hy
                          f"w_yh {w_yh.shape}")
     batch, steps, features, _ = check_sequence("jordan", x, y0, w_ih, w_yh, 1, hidden)
     masks = step_masks(mask, batch, steps, x.dtype)
-    inputs = time_major(x.data)
-    hiddens = (inputs.reshape(-1, features) @ w_ih.data.T + bias.data).reshape(steps, batch, hidden)
-    ys = np.empty((steps, batch, outputs), x.dtype)
-    w_yh_t, w_hy_t = w_yh.data.T, w_hy.data.T
-    y = y0.data
+    inputs = feature_major(x.data)
+    hiddens = project(w_ih.data, inputs, bias.data)  # (time, hidden, batch)
+    ys = np.empty((steps, outputs, batch), x.dtype)
+    b_y = bias_y.data[:, None]
+    y = np.ascontiguousarray(y0.data.T)
     for t in step_order(steps, reverse):
         h = hiddens[t]
-        h += y @ w_yh_t
+        h += w_yh.data @ y
         np.tanh(h, out=h)
-        np.matmul(h, w_hy_t, out=ys[t])
-        ys[t] += bias_y.data
+        np.matmul(w_hy.data, h, out=ys[t])
+        ys[t] += b_y
         np.tanh(ys[t], out=ys[t])
         if masks is not None:
             np.copyto(ys[t], y, where=masks[1][t])
@@ -250,23 +268,26 @@ def jordan(x: Tensor, y0: Tensor, w_ih: Tensor, w_yh: Tensor, bias: Tensor, w_hy
         if masks is not None:
             slope_y *= masks[0]
         slope_h = 1 - hiddens * hiddens
-        arriving = np.swapaxes(g, 0, 1)
+        arriving = arriving_gradient(g)
         deltas_y = np.empty_like(ys)
         deltas_h = np.empty_like(hiddens)
-        carry = np.zeros_like(y0.data)
+        carry = np.zeros_like(y)
         for t in step_order(steps, not reverse):
             grad_y = arriving[t] + carry
             np.multiply(grad_y, slope_y[t], out=deltas_y[t])
-            np.matmul(deltas_y[t], w_hy.data, out=deltas_h[t])
+            np.matmul(w_hy.data.T, deltas_y[t], out=deltas_h[t])
             deltas_h[t] *= slope_h[t]
-            carry = deltas_h[t] @ w_yh.data
+            carry = w_yh.data.T @ deltas_h[t]
             if masks is not None:
                 carry += masks[1][t] * grad_y
-        grad_x, grad_w_ih, grad_b = input_gradients(deltas_h, inputs, w_ih, x, bias.requires_grad)
-        before = previous_states(ys, y0.data, reverse)
-        grad_w_yh = recurrent_gradient(deltas_h, before) if w_yh.requires_grad else None
-        grad_w_hy = recurrent_gradient(deltas_y, hiddens) if w_hy.requires_grad else None
-        grad_b_y = np.add.reduce(deltas_y.reshape(-1, outputs), axis=0) if bias_y.requires_grad else None
-        return grad_x, carry, grad_w_ih, grad_w_yh, grad_b, grad_w_hy, grad_b_y
+        grad_x, grad_w_ih, grad_b = weight_gradients(deltas_h, inputs, w_ih, x, bias.requires_grad)
+        grad_w_yh = grad_w_hy = grad_b_y = None
+        if w_yh.requires_grad:
+            grad_w_yh = merged(deltas_h) @ merged(previous_states(ys, y0.data.T, reverse)).T
+        if w_hy.requires_grad:
+            grad_w_hy = merged(deltas_y) @ merged(hiddens).T
+        if bias_y.requires_grad:
+            grad_b_y = np.add.reduce(deltas_y, axis=(0, 2))
+        return grad_x, carry.T, grad_w_ih, grad_w_yh, grad_b, grad_w_hy, grad_b_y
 
     return Tensor.from_op(batch_major(ys), (x, y0, w_ih, w_yh, bias, w_hy, bias_y), vjp, "jordan")
