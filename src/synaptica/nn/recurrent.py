@@ -47,10 +47,6 @@ from synaptica.tensor import Tensor
 #: (Elman cells only), or zeros (a model whose weights come from a file)
 INITS = ("uniform", "identity", "zeros")
 
-#: the standard deviation of the IRNN's input weights (Le, Jaitly and Hinton 2015)
-IRNN_INPUT_STD = 0.001
-
-
 def _flag(owner: str, name: str, value) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{owner}: {name} must be True or False, got {value!r}")
@@ -268,7 +264,10 @@ class RNN(_Recurrent):
 
     With ``nonlinearity="relu"`` and ``init="identity"`` it is the IRNN of Le, Jaitly and Hinton
     (2015): W_hh starts as the identity and b as 0, so at first the state just adds up its inputs
-    and gradients pass back through time unchanged; W_ih starts N(0, 0.001²). PyTorch's ``nn.RNN``
+    and gradients pass back through time unchanged. W_ih starts as in PyTorch, U(±1/√hidden): Le et
+    al. draw it N(0, 0.001²) for SGD with tiny learning rates, but under Adam the first steps move
+    the biases by about η each, far more than such inputs, and switch almost every unit off for good
+    (on the 8×8 digits, 98 % of the units were dead after one epoch). PyTorch's ``nn.RNN``
     holds two biases, b_ih and b_hh; only their sum matters, which is ``bias`` here.
     """
 
@@ -290,7 +289,7 @@ class RNN(_Recurrent):
         if key == "weight_hh":
             return np.eye(shape[0], dtype=dtype)
         if key == "weight_ih":
-            return (rng.standard_normal(shape) * IRNN_INPUT_STD).astype(dtype)
+            return super()._initial(key, shape, "uniform", rng, dtype)
         return np.zeros(shape, dtype)
 
     def _cell(self, x, state, parameters, mask, reverse):
