@@ -24,7 +24,7 @@ def test_cnn_trains_saves_and_evaluates(tmp_path, subset_dir):
 
 def test_the_mlp_keeps_its_defaults_and_given_options_win(tmp_path, subset_dir):
     help_text = run_python([*CLI, "train", "--help"]).stdout
-    assert "--model {mlp,cnn,snn}" in help_text and "(default: mlp)" in help_text
+    assert "--model {mlp,cnn,snn,lstm,gru,rnn,irnn}" in help_text and "(default: mlp)" in help_text
     mlp = run_python([*CLI, "train", "--data", str(subset_dir), "--epochs", "1", "--log-dir", str(tmp_path)])
     assert mlp.returncode == 0, mlp.stderr
     assert "SGD, cost log-likelihood, η = 0.1, λ = 0.5, batch 32, 1 epochs" in mlp.stdout

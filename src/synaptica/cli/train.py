@@ -32,9 +32,10 @@ from synaptica.io.atomic import atomic_write, remove_temporaries
 from synaptica.losses import COSTS, get_cost
 from synaptica.nn import ACTIVATIONS, INITIALISERS, mlp
 from synaptica.nn.cnn import cnn
+from synaptica.nn.sequence_models import sequence_classifier
 from synaptica.optim import OPTIMIZERS, make_optimizer
 from synaptica.parallel import EXECUTORS, make_executor
-from synaptica.recipes import CNN_DEFAULTS, DEFAULTS, ES_DEFAULTS, MODELS, SNN_DEFAULTS, recipe
+from synaptica.recipes import CNN_DEFAULTS, DEFAULTS, ES_DEFAULTS, MODELS, RECURRENT_MODELS, SNN_DEFAULTS, recipe
 from synaptica.rules import NETWORK_RULES, make_rule
 from synaptica.train import Classification, evaluate, fit
 from synaptica.train.checkpoints import Checkpoint
@@ -70,7 +71,9 @@ def add_train_command(commands) -> None:
                             "by SGD by default; cnn: the default convolutional network (synaptica.nn.cnn), "
                             "trained by Adam by default (ignores --hidden, --activation and --init); snn: a "
                             "spiking network after Diehl and Cook (2015) learning by --rule stdp without labels "
-                            "(takes --neurons, --label, --epochs, --batch-size, --seed, --out)")
+                            "(takes --neurons, --label, --epochs, --batch-size, --seed, --out); lstm, gru, "
+                            "rnn, irnn: the image read row by row by one recurrent layer of 128 units "
+                            "(synaptica.nn.sequence_models), trained by Adam")
     train.add_argument("--hidden", type=positive_ints, default=positive_ints(DEFAULTS["hidden"]),
                        metavar="SIZES", help="hidden layer sizes, comma-separated (e.g. 30 or 256,128); "
                        "input and output sizes come from the data")
@@ -193,6 +196,12 @@ def _build_model(args: argparse.Namespace, train, cost, rng):
         if train.image_shape is None or len(train.image_shape) != 3:
             raise DataError(f"--model cnn needs image data (channels, rows, columns); {args.data} has none")
         model = cnn(train.image_shape, train.n_classes, rng=rng)
+    elif args.model in RECURRENT_MODELS:
+        if not cost.takes_logits:
+            raise ValueError(f"--model {args.model} outputs logits: use --cost log-likelihood or cross-entropy, "
+                             f"not {args.cost}")
+        shape = train.image_shape if train.image_shape is not None else (1, train.x.shape[1])
+        model = sequence_classifier(args.model, shape, train.n_classes, rng=rng)
     else:
         sizes = [train.x.shape[1], *args.hidden, train.n_classes]
         check_memory(mlp_parameters(sizes), f"--hidden {','.join(map(str, args.hidden))} on {args.data}")

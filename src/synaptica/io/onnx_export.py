@@ -16,6 +16,7 @@ model's own dtype (float32 or float64):
 - ``Linear`` is ``Gemm`` with the weight (out, in) transposed (``transB=1``), as PyTorch exports it;
   ``BayesLinear`` is the same ``Gemm`` with its mean weights μ (its evaluation-mode forward), and
   ``BayesConv2d`` a ``Conv`` with its mean kernels.
+- the recurrent layers and the embedding: :mod:`synaptica.io.onnx_recurrent`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import numpy as np
 
 from synaptica.extras import missing_extra
 from synaptica.io.atomic import atomic_write
+from synaptica.io.onnx_recurrent import export_embedding, export_gated, export_jordan
 from synaptica.nn.module import Module
 
 #: the ONNX operator set the graphs are written for
@@ -65,9 +67,13 @@ class _Graph:
         return name
 
     def node(self, op: str, inputs: list[str], **attributes) -> str:
-        out = self.name(op.lower())
-        self.nodes.append(self.helper.make_node(op, inputs, [out], name=self.name(f"{op}_node"), **attributes))
-        return out
+        return self.node_outputs(op, inputs, 1, **attributes)[0]
+
+    def node_outputs(self, op: str, inputs: list[str], count: int, **attributes) -> list[str]:
+        """A node with ``count`` outputs (an LSTM's Y and Y_h); returns their names."""
+        outs = [self.name(op.lower()) for _ in range(count)]
+        self.nodes.append(self.helper.make_node(op, inputs, outs, name=self.name(f"{op}_node"), **attributes))
+        return outs
 
 
 def _gemm(g: _Graph, x: str, weight, bias, out_features: int):
@@ -249,6 +255,8 @@ EXPORTERS: dict[str, Exporter] = {
     "BayesLinear": _bayes_linear, "BayesConv2d": _bayes_conv,
     "Sequential": _sequential, "Ensemble": _ensemble, "Autoencoder": _autoencoder,
     "VAE": _vae, "CategoricalVAE": _categorical_vae,
+    "RNN": export_gated, "LSTM": export_gated, "GRU": export_gated, "Jordan": export_jordan,
+    "Embedding": export_embedding,
 }
 
 
@@ -285,6 +293,10 @@ def input_shape(model: Module) -> tuple:
             first = first.encoder
         else:
             break
+    if hasattr(first, "hidden_size"):  # a recurrent layer: (time, features), any number of steps
+        return (None, first.input_size)
+    if type(first).__name__ == "Embedding":
+        return (None,)
     if hasattr(first, "in_features"):
         return (first.in_features,)
     if type(first).__name__ == "Unflatten":

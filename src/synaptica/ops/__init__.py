@@ -24,8 +24,10 @@ from synaptica.ops.elementwise import softplus as softplus
 from synaptica.ops.elementwise import sqrt as sqrt
 from synaptica.ops.elementwise import sub as sub
 from synaptica.ops.elementwise import tanh as tanh
+from synaptica.ops.gru import gru as gru
 from synaptica.ops.linalg import linear as linear
 from synaptica.ops.linalg import matmul as matmul
+from synaptica.ops.lstm import lstm as lstm
 from synaptica.ops.losses import quadratic_cost as quadratic_cost
 from synaptica.ops.losses import sigmoid_cross_entropy as sigmoid_cross_entropy
 from synaptica.ops.losses import softmax_cross_entropy as softmax_cross_entropy
@@ -34,6 +36,8 @@ from synaptica.ops.pool import avg_pool2d as avg_pool2d
 from synaptica.ops.pool import l2_pool2d as l2_pool2d
 from synaptica.ops.pool import max_pool2d as max_pool2d
 from synaptica.ops.prelu import prelu as prelu
+from synaptica.ops.recurrent import elman as elman
+from synaptica.ops.recurrent import jordan as jordan
 from synaptica.ops.reduce import max as max
 from synaptica.ops.sampling import categorical_kl as categorical_kl
 from synaptica.ops.sampling import gaussian_kl as gaussian_kl
@@ -62,4 +66,5 @@ DIFFERENTIABLE_OPS = (
     "dropout", "batch_norm", "prelu",
     "scale_mixture_log_prior",
     "reparameterize", "gaussian_kl", "categorical_kl", "gumbel_softmax",
+    "elman", "jordan", "lstm", "gru",
 )

@@ -1,0 +1,294 @@
+"""Recurrent cells unrolled over a whole sequence, each one fused op with hand-written backward.
+
+A recurrent layer applies the same cell at every time step t = 1 … T, feeding a state back:
+
+    sₜ = cell(xₜ, sₜ₋₁)
+
+Written with one op per matrix product and per activation, a 28-step LSTM records several hundred
+ops per batch, and at small batches Python's cost per op, not the arithmetic, is what the step
+costs. So each cell here is one op over the whole sequence: its forward runs the time loop in NumPy
+(visible below, one iteration per step) and its vjp runs backpropagation through time (Werbos 1990)
+by hand, in the reverse loop. Three things keep both loops short:
+
+- the input projections W_ih xₜ + b of all steps are one matrix product before the loop, and the
+  weight gradients ∂C/∂W = Σₜ δₜᵀ aₜ one product after it (δ of every step is kept);
+- everything that does not depend on the gradient arriving from later steps (σ'(z), 1 − tanh²)
+  is computed for all steps at once, outside the loop;
+- buffers are written in place.
+
+Every op takes ``x`` (batch, time, features) and an initial state, and returns the states of every
+step, (batch, time, hidden): the layer (:mod:`synaptica.nn.recurrent`) takes the last one or all.
+
+Padded batches: ``mask`` (batch, time), true where a sequence has an element. At a masked step the
+state is carried over unchanged, sₜ = sₜ₋₁, so a sequence's state after the last step is its state
+at its own length, and nothing of the padding reaches it or its gradient. ``reverse=True`` runs the
+loop from the last step to the first (the backward half of a bidirectional layer): with masks that
+are true on a prefix of each row (right padding), each sequence then starts at its own last element.
+
+This file holds the Elman (and IRNN) and Jordan cells and the pieces the gated cells in
+:mod:`synaptica.ops.lstm` and :mod:`synaptica.ops.gru` share.
+
+References: J. L. Elman, "Finding structure in time", Cognitive Science 14, 1990; M. I. Jordan,
+"Serial order: a parallel distributed processing approach", ICS report 8604, 1986; Q. V. Le,
+N. Jaitly and G. E. Hinton, "A simple way to initialize recurrent networks of rectified linear
+units", arXiv:1504.00941, 2015; P. J. Werbos, "Backpropagation through time: what it does and how
+to do it", Proc. IEEE 78, 1990.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synaptica.errors import ShapeError
+from synaptica.ops.elementwise import SIGMOID_CAP
+from synaptica.tensor import Tensor
+
+NONLINEARITIES = ("tanh", "relu")
+
+
+# ---------------------------------------------------------------------------------------- shared pieces
+
+
+def check_sequence(op: str, x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, gates: int,
+                   state_size: int | None = None) -> tuple[int, int, int, int]:
+    """(batch, time, features, hidden) after checking the operands' shapes fit one another."""
+    if x.ndim != 3:
+        raise ShapeError(f"{op}: x must be (batch, time, features), got shape {x.shape}")
+    batch, steps, features = x.shape
+    hidden = w_hh.shape[1] if state_size is None else state_size
+    if steps == 0:
+        raise ShapeError(f"{op}: the sequence is empty (x has shape {x.shape}); give at least one step")
+    if w_ih.shape != (gates * hidden, features):
+        raise ShapeError(f"{op}: w_ih has shape {w_ih.shape}, expected {(gates * hidden, features)} for x {x.shape}")
+    if h0.shape != (batch, w_hh.shape[1]):
+        raise ShapeError(f"{op}: the initial state has shape {h0.shape}, expected {(batch, w_hh.shape[1])}")
+    return batch, steps, features, hidden
+
+
+def feature_major(x: np.ndarray) -> np.ndarray:
+    """(batch, time, features) -> a contiguous (time, features, batch) copy.
+
+    Inside the ops every array is laid out (time, units, batch): a step's state is a (units, batch)
+    block and each gate a contiguous run of rows in it, so the elementwise work of a step runs over
+    contiguous memory (a gate's columns inside (batch, 4·hidden) rows would be strided, which costs
+    NumPy about twice the time), and W hₜ₋₁ is the product W (gates, units) @ hₜ₋₁ (units, batch)."""
+    return np.ascontiguousarray(np.transpose(x, (1, 2, 0)))
+
+
+def batch_major(states: np.ndarray) -> np.ndarray:
+    """(time, units, batch) -> (batch, time, units), a view."""
+    return np.transpose(states, (2, 0, 1))
+
+
+def project(w: np.ndarray, inputs: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """W xₜ + b for every step at once: (time, rows, batch)."""
+    out = np.matmul(w, inputs)
+    out += bias[:, None]
+    return out
+
+
+def merged(a: np.ndarray) -> np.ndarray:
+    """(time, units, batch) -> contiguous (units, time·batch): all steps side by side, for one product."""
+    return np.ascontiguousarray(np.swapaxes(a, 0, 1)).reshape(a.shape[1], -1)
+
+
+def step_order(steps: int, reverse: bool) -> range:
+    return range(steps - 1, -1, -1) if reverse else range(steps)
+
+
+def previous_states(states: np.ndarray, first: np.ndarray, reverse: bool) -> np.ndarray:
+    """The state each step started from, (time, units, batch): the initial state, then the states before."""
+    before = np.empty_like(states)
+    if reverse:
+        before[-1] = first
+        before[:-1] = states[1:]
+    else:
+        before[0] = first
+        before[1:] = states[:-1]
+    return before
+
+
+def step_masks(mask, batch: int, steps: int, dtype) -> tuple[np.ndarray, np.ndarray] | None:
+    """None, or (on, off): (time, 1, batch) arrays, ``on`` 1 where a step is real (in ``dtype``)
+    and ``off`` a bool array true where it is padding."""
+    if mask is None:
+        return None
+    mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    if mask.shape != (batch, steps):
+        raise ShapeError(f"recurrent op: the mask has shape {mask.shape}, expected (batch, time) = {(batch, steps)}")
+    on = mask.astype(bool).T[:, None, :]
+    return on.astype(dtype), ~on
+
+
+def sigmoid_into(z: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """σ(z) = eᶻ / (1 + eᶻ) with z capped at 40, written into ``out`` (see
+    :func:`synaptica.ops.elementwise.sigmoid_array`, whose formula this is, without allocating)."""
+    np.minimum(z, SIGMOID_CAP, out=out)
+    np.exp(out, out=out)
+    np.divide(out, out + 1, out=out)
+    return out
+
+
+def arriving_gradient(g: np.ndarray) -> np.ndarray:
+    """The gradient arriving at the op's output (batch, time, n) as a (time, n, batch) view: each step
+    reads its own block once, where a transposed copy of the whole would cost more than the loop."""
+    return np.transpose(g, (1, 2, 0))
+
+
+def weight_gradients(deltas: np.ndarray, inputs: np.ndarray, w: Tensor, x: Tensor, want_bias: bool):
+    """∂C/∂x, ∂C/∂W and ∂C/∂b for a product W aₜ + b applied at every step, from the δ of every step
+    (time, rows, batch) and the inputs aₜ (time, columns, batch): ∂C/∂W = Σₜ δₜ aₜᵀ and
+    ∂C/∂b = Σₜ δₜ 1 as one product and one sum over all steps, ∂C/∂aₜ = Wᵀ δₜ (batch, time, columns)."""
+    flat = merged(deltas)
+    grad_x = batch_major(np.matmul(w.data.T, deltas)) if x.requires_grad else None
+    grad_w = flat @ merged(inputs).T if w.requires_grad else None
+    grad_b = np.add.reduce(flat, axis=1) if want_bias else None
+    return grad_x, grad_w, grad_b
+
+
+# ---------------------------------------------------------------------------------------- Elman and IRNN
+
+
+def elman(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Tensor, nonlinearity: str = "tanh",
+          mask=None, reverse: bool = False) -> Tensor:
+    """Elman's simple recurrent network over a whole sequence: the hidden state is fed back.
+
+        hₜ = φ(W_ih xₜ + W_hh hₜ₋₁ + b),   φ = tanh, or ReLU (the IRNN of Le, Jaitly and Hinton 2015,
+                                            whose W_hh starts as the identity: see nn.recurrent)
+
+    Args:
+        x: (batch, time, features); h0: (batch, hidden); w_ih: (hidden, features);
+        w_hh: (hidden, hidden); bias: (hidden,) (PyTorch's b_ih + b_hh).
+        nonlinearity: "tanh" or "relu".
+        mask: None or (batch, time), true at real steps (module docstring).
+        reverse: run from the last step to the first.
+
+    Returns:
+        hₜ for every step, (batch, time, hidden).
+
+    Backward through time, with δₜ = ∂C/∂zₜ and gₜ the gradient arriving at hₜ from outside:
+        ∂C/∂hₜ = gₜ + W_hhᵀ δₜ₊₁,   δₜ = ∂C/∂hₜ ⊙ φ'(zₜ)
+    (φ' = 1 − hₜ² for tanh, [hₜ > 0] for ReLU), then ∂C/∂W_hh = Σ δₜᵀ hₜ₋₁, ∂C/∂W_ih = Σ δₜᵀ xₜ,
+    ∂C/∂b = Σ δₜ, ∂C/∂xₜ = δₜ W_ih and ∂C/∂h₀ = W_hhᵀ δ₁.
+    """
+    if nonlinearity not in NONLINEARITIES:
+        raise ValueError(f"elman: nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
+    batch, steps, features, hidden = check_sequence("elman", x, h0, w_ih, w_hh, 1)
+    masks = step_masks(mask, batch, steps, x.dtype)
+    inputs = feature_major(x.data)
+    states = project(w_ih.data, inputs, bias.data)  # zₜ, then hₜ, (time, hidden, batch)
+    w = w_hh.data
+    h = np.ascontiguousarray(h0.data.T)
+    for t in step_order(steps, reverse):  # the unrolled loop
+        z = states[t]
+        z += w @ h
+        if nonlinearity == "tanh":
+            np.tanh(z, out=z)
+        else:
+            np.maximum(z, 0, out=z)
+        if masks is not None:
+            np.copyto(z, h, where=masks[1][t])
+        h = z
+
+    def vjp(g):
+        if nonlinearity == "tanh":
+            slope = 1 - states * states
+        else:
+            slope = (states > 0).astype(states.dtype)
+        if masks is not None:
+            slope *= masks[0]
+        arriving = arriving_gradient(g)
+        deltas = np.empty_like(states)
+        carry = np.zeros_like(h)
+        w_t = w.T
+        for t in step_order(steps, not reverse):
+            grad_h = arriving[t] + carry
+            np.multiply(grad_h, slope[t], out=deltas[t])
+            carry = w_t @ deltas[t]
+            if masks is not None:  # a padded step passes its gradient straight to the state before
+                carry += masks[1][t] * grad_h
+        grad_x, grad_w_ih, grad_b = weight_gradients(deltas, inputs, w_ih, x, bias.requires_grad)
+        grad_w_hh = None
+        if w_hh.requires_grad:
+            grad_w_hh = merged(deltas) @ merged(previous_states(states, h0.data.T, reverse)).T
+        return grad_x, carry.T, grad_w_ih, grad_w_hh, grad_b
+
+    return Tensor.from_op(batch_major(states), (x, h0, w_ih, w_hh, bias), vjp, "elman")
+
+
+# ---------------------------------------------------------------------------------------- Jordan
+
+
+def jordan(x: Tensor, y0: Tensor, w_ih: Tensor, w_yh: Tensor, bias: Tensor, w_hy: Tensor, bias_y: Tensor,
+           mask=None, reverse: bool = False) -> Tensor:
+    """Jordan's network over a whole sequence: the output, not the hidden state, is fed back.
+
+        hₜ = tanh(W_ih xₜ + W_yh yₜ₋₁ + b)
+        yₜ = tanh(W_hy hₜ + b_y)
+
+    Jordan (1986) feeds the network's output back into "state units"; here the output yₜ of the
+    layer is that fed-back value (squashed by tanh, so that feeding it back stays bounded), and a
+    later layer reads it.
+
+    Args:
+        x: (batch, time, features); y0: (batch, outputs); w_ih: (hidden, features);
+        w_yh: (hidden, outputs); bias: (hidden,); w_hy: (outputs, hidden); bias_y: (outputs,).
+        mask, reverse: as for :func:`elman`.
+
+    Returns:
+        yₜ for every step, (batch, time, outputs).
+
+    Backward through time, with gₜ the gradient arriving at yₜ from outside:
+        ∂C/∂yₜ = gₜ + W_yhᵀ εₜ₊₁,  δₜ = ∂C/∂yₜ ⊙ (1 − yₜ²),  εₜ = (W_hyᵀ δₜ) ⊙ (1 − hₜ²)
+    ∂C/∂W_hy = Σ δₜᵀ hₜ, ∂C/∂W_yh = Σ εₜᵀ yₜ₋₁, ∂C/∂W_ih = Σ εₜᵀ xₜ.
+    """
+    hidden, outputs = w_yh.shape
+    if w_hy.shape != (outputs, hidden) or bias.shape != (hidden,) or bias_y.shape != (outputs,):
+        raise ShapeError(f"jordan: w_hy {w_hy.shape}, bias {bias.shape} and bias_y {bias_y.shape} do not fit "
+                         f"w_yh {w_yh.shape}")
+    batch, steps, features, _ = check_sequence("jordan", x, y0, w_ih, w_yh, 1, hidden)
+    masks = step_masks(mask, batch, steps, x.dtype)
+    inputs = feature_major(x.data)
+    hiddens = project(w_ih.data, inputs, bias.data)  # (time, hidden, batch)
+    ys = np.empty((steps, outputs, batch), x.dtype)
+    b_y = bias_y.data[:, None]
+    y = np.ascontiguousarray(y0.data.T)
+    for t in step_order(steps, reverse):
+        h = hiddens[t]
+        h += w_yh.data @ y
+        np.tanh(h, out=h)
+        np.matmul(w_hy.data, h, out=ys[t])
+        ys[t] += b_y
+        np.tanh(ys[t], out=ys[t])
+        if masks is not None:
+            np.copyto(ys[t], y, where=masks[1][t])
+        y = ys[t]
+
+    def vjp(g):
+        slope_y = 1 - ys * ys
+        if masks is not None:
+            slope_y *= masks[0]
+        slope_h = 1 - hiddens * hiddens
+        arriving = arriving_gradient(g)
+        deltas_y = np.empty_like(ys)
+        deltas_h = np.empty_like(hiddens)
+        carry = np.zeros_like(y)
+        for t in step_order(steps, not reverse):
+            grad_y = arriving[t] + carry
+            np.multiply(grad_y, slope_y[t], out=deltas_y[t])
+            np.matmul(w_hy.data.T, deltas_y[t], out=deltas_h[t])
+            deltas_h[t] *= slope_h[t]
+            carry = w_yh.data.T @ deltas_h[t]
+            if masks is not None:
+                carry += masks[1][t] * grad_y
+        grad_x, grad_w_ih, grad_b = weight_gradients(deltas_h, inputs, w_ih, x, bias.requires_grad)
+        grad_w_yh = grad_w_hy = grad_b_y = None
+        if w_yh.requires_grad:
+            grad_w_yh = merged(deltas_h) @ merged(previous_states(ys, y0.data.T, reverse)).T
+        if w_hy.requires_grad:
+            grad_w_hy = merged(deltas_y) @ merged(hiddens).T
+        if bias_y.requires_grad:
+            grad_b_y = np.add.reduce(deltas_y, axis=(0, 2))
+        return grad_x, carry.T, grad_w_ih, grad_w_yh, grad_b, grad_w_hy, grad_b_y
+
+    return Tensor.from_op(batch_major(ys), (x, y0, w_ih, w_yh, bias, w_hy, bias_y), vjp, "jordan")
