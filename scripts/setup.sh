@@ -6,10 +6,12 @@ set -euo pipefail
 extras="${1:-all}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-# Debian packages: the data, and for the tests (dev) valgrind, which bench/step_instructions.py uses
+# Debian packages: the data (Fashion-MNIST, the KJV text), and for the tests (dev) valgrind, which bench/step_instructions.py uses
 packages=()
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || packages+=(dataset-fashion-mnist)
 if [ "$extras" = "dev" ] && ! command -v valgrind >/dev/null; then packages+=(valgrind); fi
+# the King James Bible for the character language model (its `bible` program prints the text)
+command -v bible >/dev/null || packages+=(bible-kjv)
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "setup: installing Debian's ${packages[*]}" >&2
   sudo_cmd=""

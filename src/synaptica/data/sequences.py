@@ -1,0 +1,98 @@
+"""Batch sources for sequences: one long stream cut for truncated backpropagation through time.
+
+A character language model learns from one stream of symbols, millions long. Backpropagation
+through all of it at once is impossible, so the stream is cut (Williams and Peng 1990; the set-up of
+Karpathy's char-rnn and of Zaremba et al. 2014):
+
+1. the stream of N symbols becomes ``batch_size`` rows, each a contiguous stretch of
+   ``L = (N − 1) // batch_size`` symbols (row r holds symbols r·L … r·L + L − 1, and its targets are
+   the same stretch shifted by one);
+2. each batch is the next window of ``steps`` columns of all rows: batch k+1 continues exactly where
+   batch k stopped, row by row;
+3. the model carries its hidden state from one batch to the next (so it sees context longer than
+   ``steps``) but the gradient stops at the window's edge: that is the *truncation*.
+
+Batches come in order, never shuffled, since shuffling would hand a row a state from another place
+in the text. At the start of each epoch the source calls ``model.reset_state()`` (when the model has
+one), and, with ``random_offset``, starts the windows at an offset drawn from the run's Generator in
+``[0, steps)``, so the window edges fall at different places in each epoch.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from synaptica.errors import DataError
+
+__all__ = ["TokenStreamSource"]
+
+
+class TokenStreamSource:
+    """Ordered ``(x, y)`` windows of shape (batch_size, steps) for truncated BPTT, y = x shifted by one.
+
+    Args:
+        ids: the stream, 1-D integer symbol ids.
+        batch_size: parallel rows, each a contiguous stretch of the stream.
+        steps: the window length (how far back the gradient reaches).
+        random_offset: begin each epoch's windows at a random offset in ``[0, steps)``.
+    """
+
+    def __init__(self, ids, *, batch_size: int, steps: int, random_offset: bool = True):
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
+            raise DataError(f"TokenStreamSource: expected a 1-D array of integer ids, got {ids.dtype} "
+                            f"of shape {ids.shape}")
+        for name, value in (("batch_size", batch_size), ("steps", steps)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"TokenStreamSource: {name} must be an integer >= 1, got {value!r}")
+        self.row_length = (ids.size - 1) // batch_size
+        if self.row_length < 2 * steps:
+            raise DataError(f"TokenStreamSource: a stream of {ids.size} symbols cut into {batch_size} rows "
+                            f"gives rows of {self.row_length}, shorter than two windows of {steps} steps; "
+                            f"use fewer rows or shorter windows")
+        self.batch_size, self.window = int(batch_size), int(steps)
+        rows = np.arange(batch_size)[:, None] * self.row_length
+        self._inputs = ids[rows + np.arange(self.row_length)[None, :]]
+        self._targets = ids[rows + 1 + np.arange(self.row_length)[None, :]]
+        self.random_offset = random_offset
+        self._next: int | None = None
+        self._resumed: int | None = None
+
+    @property
+    def examples(self) -> int:
+        """Symbols predicted per epoch (at most: a random offset drops up to one window)."""
+        return self.steps * self.batch_size * self.window
+
+    @property
+    def steps(self) -> int:
+        return self.row_length // self.window
+
+    def batches(self, model, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        resumed, self._resumed = self._resumed, None
+        if resumed is None:
+            reset = getattr(model, "reset_state", None)
+            if reset is not None:
+                reset()
+            start = int(rng.integers(0, self.window)) if self.random_offset else 0
+        else:
+            start = resumed
+        for begin in range(start, self.row_length - self.window + 1, self.window):
+            self._next = begin + self.window
+            yield (self._inputs[:, begin:self._next], self._targets[:, begin:self._next])
+        self._next = None
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The next window's first column while an epoch is under way (the model's carried state is
+        the model's to save); empty between epochs."""
+        if self._next is None or self._next + self.window > self.row_length:
+            return {}
+        return {"next": np.array(self._next)}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self._resumed = int(state["next"]) if state else None
+
+    def __repr__(self) -> str:
+        return (f"TokenStreamSource({self.batch_size} rows of {self.row_length} symbols, "
+                f"windows of {self.window})")
