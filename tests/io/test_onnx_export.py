@@ -13,6 +13,7 @@ from synaptica.nn import (
     ELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, L2Pool2d, LeakyReLU, Linear, Maxout,
     MaxPool2d, PReLU, ReLU, Sequential, Sigmoid, Softmax, Softplus, Tanh, Unflatten, mlp,
 )
+from synaptica.nn import GRU, LSTM, RNN, Embedding, Jordan
 from synaptica.nn.cnn import cnn
 from synaptica.nn.ensemble import Ensemble
 from synaptica.nn.registry import CONTAINERS, LAYERS
@@ -132,3 +133,25 @@ def test_only_the_adapter_imports_onnx():
 
     sources = [p for p in (REPO / "src").rglob("*.py") if "import onnx" in p.read_text()]
     assert [p.name for p in sources] == ["onnx_export.py"]
+
+
+@pytest.mark.parametrize("layer", [
+    RNN(7, 5, num_layers=2, bidirectional=True, rng=0), RNN(7, 5, nonlinearity="relu", init="identity", rng=0),
+    LSTM(7, 5, num_layers=2, bidirectional=True, rng=0), LSTM(7, 5, peephole=True, bidirectional=True, rng=0),
+    GRU(7, 5, num_layers=2, bidirectional=True, rng=0), Jordan(7, 6, output_size=4, num_layers=2, bidirectional=True, rng=0),
+], ids=["rnn", "irnn", "lstm", "lstm-peephole", "gru", "jordan"])
+def test_recurrent_classifiers_match(layer):
+    model = Sequential(Unflatten((4, 7)), layer, Linear(layer.output_size, 3, rng=1))
+    x = np.random.default_rng(0).normal(size=(6, 28)).astype(np.float32)
+    check_same(model, x)
+
+
+@pytest.mark.parametrize("kind", [RNN, LSTM, GRU, Jordan])
+def test_recurrent_sequences_of_any_length_match(kind):
+    model = Sequential(kind(3, 4, return_sequences=True, bidirectional=True, rng=0), Tanh())
+    check_same(model, np.random.default_rng(0).normal(size=(2, 9, 3)).astype(np.float32))
+
+
+def test_embedding_then_lstm_matches():
+    model = Sequential(Embedding(11, 4, rng=0), LSTM(4, 5, rng=1), Linear(5, 2, rng=2))
+    check_same(model, np.random.default_rng(0).integers(0, 11, size=(3, 8)).astype(np.float32))

@@ -15,6 +15,7 @@ from synaptica.io import load_model, save_model, save_tensors
 from synaptica.nn import (ELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, L2Pool2d, LeakyReLU,
                           Linear, MaxPool2d, Maxout, Module, PReLU, ReLU, Sequential, Sigmoid, Softmax, Softplus,
                           Tanh, Unflatten)
+from synaptica.nn import GRU, LSTM, RNN, Embedding, Jordan
 from synaptica.nn.registry import LAYERS, module_from_config
 
 #: Module subclasses of synaptica.nn that a file may not name as a layer, and why
@@ -47,6 +48,12 @@ EXAMPLES = {
     "BatchNorm2d": (lambda dtype: BatchNorm2d(2, eps=1e-4, momentum=0.5, dtype=dtype), (2, 2, 3, 3)),
     "PReLU": (lambda dtype: PReLU(5, init=0.1, dtype=dtype), (3, 5)),
     "Maxout": (lambda dtype: Maxout(5, 4, pieces=3, rng=0, dtype=dtype), (3, 5)),
+    "RNN": (lambda dtype: RNN(3, 4, num_layers=2, bidirectional=True, nonlinearity="relu", rng=0, dtype=dtype),
+            (2, 5, 3)),
+    "Jordan": (lambda dtype: Jordan(3, 4, output_size=2, return_sequences=True, rng=0, dtype=dtype), (2, 5, 3)),
+    "LSTM": (lambda dtype: LSTM(3, 4, peephole=True, bidirectional=True, rng=0, dtype=dtype), (2, 5, 3)),
+    "GRU": (lambda dtype: GRU(3, 4, num_layers=2, return_sequences=True, rng=0, dtype=dtype), (2, 5, 3)),
+    "Embedding": (lambda dtype: Embedding(6, 3, rng=0, dtype=dtype), (2, 5)),
 }
 
 
@@ -110,7 +117,7 @@ def test_every_registered_layer_round_trips_through_a_model_file(tmp_path, name,
     assert list(read) == list(saved)
     for key in saved:
         assert read[key].dtype == saved[key].dtype == dtype and read[key].tobytes() == saved[key].tobytes(), key
-    x = Tensor(rng.uniform(-1, 1, shape), dtype=dtype)
+    x = Tensor(rng.integers(0, 6, shape) if name == "Embedding" else rng.uniform(-1, 1, shape), dtype=dtype)
     model.eval(), loaded.eval()
     assert loaded(x).data.tobytes() == model(x).data.tobytes()
 

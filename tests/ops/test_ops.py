@@ -47,6 +47,10 @@ from synaptica.tensor import Tensor
 if str(Path(__file__).resolve().parent) not in sys.path:  # pytest's default import mode adds it already
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gradcheck import gradcheck  # noqa: E402
+from recurrent_twins import (  # noqa: E402
+    RECURRENT_EXAMPLES, build_elman, build_gru, build_jordan, build_lstm, recurrent_shapes, torch_elman, torch_gru,
+    torch_jordan, torch_lstm,
+)
 
 # Examples per (row, test); the whole file stays well under a minute on two cores.
 MAX_EXAMPLES = 40
@@ -706,6 +710,13 @@ ROWS: list[Row] = [
     unary("log_softmax", "log_softmax", lambda x, p: ops.log_softmax(x, p["axis"]),
           lambda x, p: torch.log_softmax(x, p["axis"]), uniform(-3.0, 3.0), shapes=softmax_shapes()),
     # fused losses
+    # recurrent cells over whole sequences (tests/ops/recurrent_twins.py: the same loops in torch)
+    Row("elman", "elman", build_elman, torch_elman, recurrent_shapes("elman"), (ANY,) * 5, RECURRENT_EXAMPLES),
+    Row("jordan", "jordan", build_jordan, torch_jordan, recurrent_shapes("jordan"), (ANY,) * 7, RECURRENT_EXAMPLES),
+    Row("lstm", "lstm", build_lstm, torch_lstm, recurrent_shapes("lstm"), (ANY,) * 6, RECURRENT_EXAMPLES),
+    Row("lstm_peephole", "lstm", build_lstm, torch_lstm, recurrent_shapes("lstm_peephole"), (ANY,) * 7,
+        RECURRENT_EXAMPLES),
+    Row("gru", "gru", build_gru, torch_gru, recurrent_shapes("gru"), (ANY,) * 6, RECURRENT_EXAMPLES),
     loss_row("quadratic_dense", "quadratic_cost", ops.quadratic_cost, torch_quadratic,
              dense_loss_shapes("real"), ANY),
     loss_row("quadratic_labels", "quadratic_cost", ops.quadratic_cost, torch_quadratic,

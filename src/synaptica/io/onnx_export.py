@@ -13,7 +13,8 @@ model's own dtype (float32 or float64):
   batch dimension named ``batch``; the output is ``output``, logits or probabilities as the model
   was built (nothing is added after the last layer);
 - evaluation mode: BatchNorm uses its running statistics, Dropout is the identity;
-- ``Linear`` is ``Gemm`` with the weight (out, in) transposed (``transB=1``), as PyTorch exports it.
+- ``Linear`` is ``Gemm`` with the weight (out, in) transposed (``transB=1``), as PyTorch exports it;
+- the recurrent layers and the embedding: :mod:`synaptica.io.onnx_recurrent`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 
 from synaptica.extras import missing_extra
 from synaptica.io.atomic import atomic_write
+from synaptica.io.onnx_recurrent import export_embedding, export_gated, export_jordan
 from synaptica.nn.module import Module
 
 #: the ONNX operator set the graphs are written for
@@ -63,9 +65,13 @@ class _Graph:
         return name
 
     def node(self, op: str, inputs: list[str], **attributes) -> str:
-        out = self.name(op.lower())
-        self.nodes.append(self.helper.make_node(op, inputs, [out], name=self.name(f"{op}_node"), **attributes))
-        return out
+        return self.node_outputs(op, inputs, 1, **attributes)[0]
+
+    def node_outputs(self, op: str, inputs: list[str], count: int, **attributes) -> list[str]:
+        """A node with ``count`` outputs (an LSTM's Y and Y_h); returns their names."""
+        outs = [self.name(op.lower()) for _ in range(count)]
+        self.nodes.append(self.helper.make_node(op, inputs, outs, name=self.name(f"{op}_node"), **attributes))
+        return outs
 
 
 def _linear(g: _Graph, m, x: str, shape):
@@ -209,6 +215,8 @@ EXPORTERS: dict[str, Exporter] = {
     "L2Pool2d": _pool("LpPool", p=2), "Flatten": _flatten, "Unflatten": _unflatten, "Dropout": _identity,
     "BatchNorm1d": _batch_norm, "BatchNorm2d": _batch_norm, "PReLU": _prelu, "Maxout": _maxout,
     "Sequential": _sequential, "Ensemble": _ensemble, "Autoencoder": _autoencoder,
+    "RNN": export_gated, "LSTM": export_gated, "GRU": export_gated, "Jordan": export_jordan,
+    "Embedding": export_embedding,
 }
 
 
@@ -245,6 +253,10 @@ def input_shape(model: Module) -> tuple:
             first = first.encoder
         else:
             break
+    if hasattr(first, "hidden_size"):  # a recurrent layer: (time, features), any number of steps
+        return (None, first.input_size)
+    if type(first).__name__ == "Embedding":
+        return (None,)
     if hasattr(first, "in_features"):
         return (first.in_features,)
     if type(first).__name__ == "Unflatten":

@@ -20,6 +20,7 @@ from synaptica.nn.conv import Conv2d as Conv2d
 from synaptica.nn.conv import Flatten as Flatten
 from synaptica.nn.conv import L2Pool2d as L2Pool2d
 from synaptica.nn.conv import MaxPool2d as MaxPool2d
+from synaptica.nn.embedding import Embedding as Embedding
 from synaptica.nn.ensemble import Ensemble as Ensemble
 from synaptica.nn.init import INITIALISERS as INITIALISERS
 from synaptica.nn.linear import Linear as Linear
@@ -29,5 +30,9 @@ from synaptica.nn.module import Parameter as Parameter
 from synaptica.nn.module import input_tensor as input_tensor
 from synaptica.nn.module import model_dtype as model_dtype
 from synaptica.nn.prelu import PReLU as PReLU
+from synaptica.nn.recurrent import GRU as GRU
+from synaptica.nn.recurrent import LSTM as LSTM
+from synaptica.nn.recurrent import RNN as RNN
+from synaptica.nn.recurrent import Jordan as Jordan
 from synaptica.nn.unflatten import Unflatten as Unflatten
 from synaptica.nn.registry import module_from_config as module_from_config

@@ -22,8 +22,10 @@ from synaptica.ops.elementwise import softplus as softplus
 from synaptica.ops.elementwise import sqrt as sqrt
 from synaptica.ops.elementwise import sub as sub
 from synaptica.ops.elementwise import tanh as tanh
+from synaptica.ops.gru import gru as gru
 from synaptica.ops.linalg import linear as linear
 from synaptica.ops.linalg import matmul as matmul
+from synaptica.ops.lstm import lstm as lstm
 from synaptica.ops.losses import quadratic_cost as quadratic_cost
 from synaptica.ops.losses import sigmoid_cross_entropy as sigmoid_cross_entropy
 from synaptica.ops.losses import softmax_cross_entropy as softmax_cross_entropy
@@ -31,6 +33,8 @@ from synaptica.ops.pool import avg_pool2d as avg_pool2d
 from synaptica.ops.pool import l2_pool2d as l2_pool2d
 from synaptica.ops.pool import max_pool2d as max_pool2d
 from synaptica.ops.prelu import prelu as prelu
+from synaptica.ops.recurrent import elman as elman
+from synaptica.ops.recurrent import jordan as jordan
 from synaptica.ops.reduce import max as max
 from synaptica.ops.reduce import mean as mean
 from synaptica.ops.reduce import sum as sum
@@ -52,4 +56,5 @@ DIFFERENTIABLE_OPS = (
     "log_softmax", "quadratic_cost", "sigmoid_cross_entropy", "softmax_cross_entropy",
     "conv2d", "max_pool2d", "avg_pool2d", "l2_pool2d",
     "dropout", "batch_norm", "prelu",
+    "elman", "jordan", "lstm", "gru",
 )
