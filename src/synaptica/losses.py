@@ -50,6 +50,14 @@ def LogLikelihoodCost(reduction: str = "mean") -> Cost:
     return Cost("log-likelihood", ops.softmax_cross_entropy, takes_logits=True, reduction=reduction)
 
 
+def SequenceLogLikelihoodCost(reduction: str = "mean") -> Cost:
+    """−ln a_y at every step of a batch of sequences, from logits (batch, steps, classes); the mean is
+    over the steps (tokens), so the cost is nats per symbol (:mod:`synaptica.ops.sequence_losses`)."""
+    from synaptica.ops.sequence_losses import sequence_cross_entropy
+
+    return Cost("sequence-log-likelihood", sequence_cross_entropy, takes_logits=True, reduction=reduction)
+
+
 COSTS: dict[str, Callable[..., Cost]] = {
     "quadratic": QuadraticCost,
     "cross-entropy": CrossEntropyCost,

@@ -61,3 +61,12 @@ def test_bad_streams_are_refused():
         TokenStreamSource(np.arange(100), batch_size=11, steps=5)
     with pytest.raises(ValueError, match="steps must be an integer >= 1"):
         TokenStreamSource(np.arange(100), batch_size=2, steps=0)
+
+
+def test_short_epochs_continue_the_pass_and_a_new_pass_resets_the_state():
+    source = TokenStreamSource(np.arange(201), batch_size=2, steps=10, random_offset=False, windows_per_epoch=4)
+    model = Stateful()
+    rng = np.random.default_rng(0)
+    epochs = [[b[0][0, 0] for b in source.batches(model, rng)] for _ in range(3)]
+    assert epochs == [[0, 10, 20, 30], [40, 50, 60, 70], [80, 90, 0, 10]]   # rows of 100: a new pass at 100
+    assert model.resets == 2 and source.steps == 4

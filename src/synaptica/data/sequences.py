@@ -13,9 +13,13 @@ Karpathy's char-rnn and of Zaremba et al. 2014):
    ``steps``) but the gradient stops at the window's edge: that is the *truncation*.
 
 Batches come in order, never shuffled, since shuffling would hand a row a state from another place
-in the text. At the start of each epoch the source calls ``model.reset_state()`` (when the model has
-one), and, with ``random_offset``, starts the windows at an offset drawn from the run's Generator in
-``[0, steps)``, so the window edges fall at different places in each epoch.
+in the text. At the start of each pass over the rows the source calls ``model.reset_state()`` (when
+the model has one), and, with ``random_offset``, starts the windows at an offset drawn from the run's
+Generator in ``[0, steps)``, so the window edges fall at different places in each pass.
+
+A pass over a large text takes many minutes, so an *epoch* (what ``fit`` evaluates and reports after)
+may be shorter: with ``windows_per_epoch`` each epoch yields that many windows and the next epoch
+continues from there, starting a new pass when the rows run out.
 """
 
 from __future__ import annotations
@@ -36,15 +40,18 @@ class TokenStreamSource:
         ids: the stream, 1-D integer symbol ids.
         batch_size: parallel rows, each a contiguous stretch of the stream.
         steps: the window length (how far back the gradient reaches).
-        random_offset: begin each epoch's windows at a random offset in ``[0, steps)``.
+        random_offset: begin each pass's windows at a random offset in ``[0, steps)``.
+        windows_per_epoch: windows per epoch (default: one whole pass).
     """
 
-    def __init__(self, ids, *, batch_size: int, steps: int, random_offset: bool = True):
+    def __init__(self, ids, *, batch_size: int, steps: int, random_offset: bool = True,
+                 windows_per_epoch: int | None = None):
         ids = np.asarray(ids)
         if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
             raise DataError(f"TokenStreamSource: expected a 1-D array of integer ids, got {ids.dtype} "
                             f"of shape {ids.shape}")
-        for name, value in (("batch_size", batch_size), ("steps", steps)):
+        for name, value in (("batch_size", batch_size), ("steps", steps),
+                            ("windows_per_epoch", 1 if windows_per_epoch is None else windows_per_epoch)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"TokenStreamSource: {name} must be an integer >= 1, got {value!r}")
         self.row_length = (ids.size - 1) // batch_size
@@ -57,8 +64,8 @@ class TokenStreamSource:
         self._inputs = ids[rows + np.arange(self.row_length)[None, :]]
         self._targets = ids[rows + 1 + np.arange(self.row_length)[None, :]]
         self.random_offset = random_offset
-        self._next: int | None = None
-        self._resumed: int | None = None
+        self.windows_per_epoch = windows_per_epoch
+        self._next: int | None = None          # the next window's first column; None: a new pass begins
 
     @property
     def examples(self) -> int:
@@ -67,31 +74,29 @@ class TokenStreamSource:
 
     @property
     def steps(self) -> int:
-        return self.row_length // self.window
+        return self.windows_per_epoch or self.row_length // self.window
 
     def batches(self, model, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        resumed, self._resumed = self._resumed, None
-        if resumed is None:
-            reset = getattr(model, "reset_state", None)
-            if reset is not None:
-                reset()
-            start = int(rng.integers(0, self.window)) if self.random_offset else 0
-        else:
-            start = resumed
-        for begin in range(start, self.row_length - self.window + 1, self.window):
-            self._next = begin + self.window
+        for _ in range(self.steps):
+            if self._next is None or self._next + self.window > self.row_length:
+                if self._next is not None and self.windows_per_epoch is None:
+                    break                                   # one pass per epoch: this pass is done
+                reset = getattr(model, "reset_state", None)
+                if reset is not None:
+                    reset()
+                self._next = int(rng.integers(0, self.window)) if self.random_offset else 0
+            begin, self._next = self._next, self._next + self.window
             yield (self._inputs[:, begin:self._next], self._targets[:, begin:self._next])
-        self._next = None
+        if self.windows_per_epoch is None:
+            self._next = None
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """The next window's first column while an epoch is under way (the model's carried state is
-        the model's to save); empty between epochs."""
-        if self._next is None or self._next + self.window > self.row_length:
-            return {}
-        return {"next": np.array(self._next)}
+        """Where the stream stands: the next window's first column (empty when a new pass begins next).
+        The model's carried state is not the source's: a resumed run starts it from zeros."""
+        return {} if self._next is None else {"next": np.array(self._next)}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        self._resumed = int(state["next"]) if state else None
+        self._next = int(state["next"]) if state else None
 
     def __repr__(self) -> str:
         return (f"TokenStreamSource({self.batch_size} rows of {self.row_length} symbols, "

@@ -185,6 +185,13 @@ def _autoencoder(g: _Graph, m, x: str, shape):
     return _export(g, m.decoder, *_export(g, m.encoder, x, shape))
 
 
+def _char_language_model(g: _Graph, m, x: str, shape):
+    """Embedding, recurrent layers, then the read-out applied at every step (a MatMul over (batch, time, H))."""
+    x, shape = _export(g, m.recurrent, *_export(g, m.embedding, x, shape))
+    logits = g.node("MatMul", [x, g.constant("weight", m.readout.weight.data.T.copy())])
+    return g.node("Add", [logits, g.constant("bias", m.readout.bias.data)]), (shape[0], m.readout.out_features)
+
+
 def _ensemble(g: _Graph, m, x: str, shape):
     from synaptica.nn.ensemble import _gives_probabilities
 
@@ -216,7 +223,7 @@ EXPORTERS: dict[str, Exporter] = {
     "BatchNorm1d": _batch_norm, "BatchNorm2d": _batch_norm, "PReLU": _prelu, "Maxout": _maxout,
     "Sequential": _sequential, "Ensemble": _ensemble, "Autoencoder": _autoencoder,
     "RNN": export_gated, "LSTM": export_gated, "GRU": export_gated, "Jordan": export_jordan,
-    "Embedding": export_embedding,
+    "Embedding": export_embedding, "CharLanguageModel": _char_language_model,
 }
 
 
@@ -229,9 +236,11 @@ def _export(g: _Graph, module: Module, x: str, shape: tuple) -> tuple[str, tuple
 
 
 def _registered_class(name: str) -> type:
-    from synaptica.nn.registry import CONTAINERS, LAYERS
+    from synaptica.nn.registry import CONTAINERS, LAYERS, MODEL_LAYERS
 
-    return LAYERS[name].cls if name in LAYERS else CONTAINERS[name]()
+    if name in LAYERS:
+        return LAYERS[name].cls
+    return MODEL_LAYERS[name]() if name in MODEL_LAYERS else CONTAINERS[name]()
 
 
 def _elem_type(onnx, dtype: np.dtype) -> int:
@@ -251,6 +260,8 @@ def input_shape(model: Module) -> tuple:
             first = first.members[0]
         elif hasattr(first, "encoder"):
             first = first.encoder
+        elif hasattr(first, "embedding"):
+            first = first.embedding
         else:
             break
     if hasattr(first, "hidden_size"):  # a recurrent layer: (time, features), any number of steps
