@@ -163,3 +163,8 @@ def test_character_language_model_matches(cell):
 def test_embedding_then_lstm_matches():
     model = Sequential(Embedding(11, 4, rng=0), LSTM(4, 5, rng=1), Linear(5, 2, rng=2))
     check_same(model, np.random.default_rng(0).integers(0, 11, size=(3, 8)).astype(np.float32))
+
+
+def test_a_read_out_at_every_step_matches():
+    model = Sequential(GRU(3, 5, return_sequences=True, bidirectional=True, rng=0), Linear(10, 4, rng=1))
+    check_same(model, np.random.default_rng(0).normal(size=(2, 7, 3)).astype(np.float32))

@@ -75,6 +75,11 @@ class _Graph:
 
 
 def _linear(g: _Graph, m, x: str, shape):
+    if len(shape) == 2:  # (steps, in) per example: the same map at every step
+        out = g.node("MatMul", [x, g.constant("weight", m.weight.data.T.copy())])
+        if m.bias is not None:
+            out = g.node("Add", [out, g.constant("bias", m.bias.data)])
+        return out, (shape[0], m.out_features)
     inputs = [x, g.constant("weight", m.weight.data)]
     if m.bias is not None:
         inputs.append(g.constant("bias", m.bias.data))
@@ -186,10 +191,10 @@ def _autoencoder(g: _Graph, m, x: str, shape):
 
 
 def _char_language_model(g: _Graph, m, x: str, shape):
-    """Embedding, recurrent layers, then the read-out applied at every step (a MatMul over (batch, time, H))."""
-    x, shape = _export(g, m.recurrent, *_export(g, m.embedding, x, shape))
-    logits = g.node("MatMul", [x, g.constant("weight", m.readout.weight.data.T.copy())])
-    return g.node("Add", [logits, g.constant("bias", m.readout.bias.data)]), (shape[0], m.readout.out_features)
+    """Embedding, recurrent layers, then the read-out applied at every step."""
+    for part in (m.embedding, m.recurrent, m.readout):
+        x, shape = _export(g, part, x, shape)
+    return x, shape
 
 
 def _ensemble(g: _Graph, m, x: str, shape):

@@ -28,7 +28,6 @@ from typing import Iterator
 
 import numpy as np
 
-from synaptica import ops
 from synaptica.checks import one_of, positive_int
 from synaptica.errors import ShapeError
 from synaptica.nn.embedding import Embedding
@@ -88,8 +87,7 @@ class CharLanguageModel(Module):
             parts = final if isinstance(final, tuple) else (final,)
             detached = tuple(Tensor(part.data.copy()) for part in parts)
             self._state = detached if isinstance(final, tuple) else detached[0]
-        logits = self.readout(ops.reshape(outputs, (batch * steps, outputs.shape[2])))
-        return ops.reshape(logits, (batch, steps, self.vocabulary_size))
+        return self.readout(outputs)
 
     def reset_state(self) -> None:
         """Forget the carried state: the next call starts from zeros."""

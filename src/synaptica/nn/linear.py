@@ -43,12 +43,19 @@ class Linear(Module):
         self.bias = Parameter(bias_values, regularized=False) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
+        """(batch, in) → (batch, out); a batch of sequences (batch, steps, in) → (batch, steps, out), the
+        same map at every step (the read-out of a many-to-many recurrent network)."""
         shape = x.data.shape
-        if len(shape) != 2 or shape[1] != self.in_features:
-            hint = "Flatten the images first (x.reshape(len(x), -1))." if len(shape) > 2 else None
-            raise ShapeError(shape_message(repr(self), shape, f"(batch, {self.in_features})", hint))
+        if len(shape) not in (2, 3) or shape[-1] != self.in_features:
+            images = len(shape) > 2 and int(np.prod(shape[1:])) == self.in_features
+            hint = "Flatten the images first (x.reshape(len(x), -1))." if images else None
+            raise ShapeError(shape_message(repr(self), shape, f"(batch, {self.in_features}) or (batch, steps, "
+                                                              f"{self.in_features})", hint))
         check_input_dtype(self, x, self.weight)
-        check_activation(repr(self), shape, "output", (shape[0], self.out_features))
+        check_activation(repr(self), shape, "output", (*shape[:-1], self.out_features))
+        if len(shape) == 3:
+            flat = ops.linear(ops.reshape(x, (shape[0] * shape[1], shape[2])), self.weight, self.bias, self.feedback)
+            return ops.reshape(flat, (shape[0], shape[1], self.out_features))
         return ops.linear(x, self.weight, self.bias, self.feedback)
 
     @classmethod
