@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+
 from synaptica import ops
 from synaptica.tensor import Tensor
 
@@ -56,6 +58,19 @@ def SequenceLogLikelihoodCost(reduction: str = "mean") -> Cost:
     from synaptica.ops.sequence_losses import sequence_cross_entropy
 
     return Cost("sequence-log-likelihood", sequence_cross_entropy, takes_logits=True, reduction=reduction)
+
+
+def _ctc(z: Tensor, targets, reduction: str = "mean") -> Tensor:
+    from synaptica.ops.ctc import ctc_loss
+
+    labels = np.asarray(targets)
+    return ctc_loss(z, labels, target_lengths=np.count_nonzero(labels, axis=1), reduction=reduction)
+
+
+def CTCCost(reduction: str = "mean") -> Cost:
+    """Connectionist temporal classification from per-step logits (batch, steps, classes), class 0 the
+    blank; targets (batch, S) hold each sequence's labels (≥ 1) padded with 0 (:mod:`synaptica.ops.ctc`)."""
+    return Cost("ctc", _ctc, takes_logits=True, reduction=reduction)
 
 
 COSTS: dict[str, Callable[..., Cost]] = {

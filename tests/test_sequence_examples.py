@@ -1,0 +1,20 @@
+"""The sequence examples run end to end on real data and reach their figures (small settings)."""
+
+import re
+
+import pytest
+
+from tests.conftest import REPO, run_python
+from tests.png_check import assert_png_not_blank
+
+
+@pytest.mark.slow
+def test_ctc_reads_digit_strips_without_segmentation(tmp_path):
+    figure = tmp_path / "ctc.png"
+    result = run_python([str(REPO / "examples" / "ctc_strips.py"), "--train-strips", "1500", "--test-strips", "300",
+                         "--epochs", "10", "--hidden", "48", "--out", str(figure)])
+    assert result.returncode == 0, result.stderr
+    best, beam = map(float, re.search(r"best path ([\d.]+), prefix beam search \(width 8\) ([\d.]+)",
+                                      result.stdout).groups())
+    assert best > 0.6 and beam >= best - 0.02          # chance is 0: a strip is right only when every digit is
+    assert_png_not_blank(figure)
