@@ -18,3 +18,12 @@ def test_ctc_reads_digit_strips_without_segmentation(tmp_path):
                                       result.stdout).groups())
     assert best > 0.6 and beam >= best - 0.02          # chance is 0: a strip is right only when every digit is
     assert_png_not_blank(figure)
+
+
+@pytest.mark.slow
+def test_mnist1d_table_runs_and_the_gru_learns():
+    result = run_python([str(REPO / "examples" / "mnist1d.py"), "--models", "logistic,gru", "--epochs", "8"])
+    assert result.returncode == 0, result.stderr
+    rows = dict(re.findall(r"^(logistic|gru)\s+[\d,]+\s+([\d.]+) ±", result.stdout, flags=re.M))
+    assert 0.2 < float(rows["logistic"]) < 0.45                            # the published 32 %
+    assert float(rows["gru"]) > 0.5                                        # chance is 0.1
