@@ -52,12 +52,16 @@ def LogLikelihoodCost(reduction: str = "mean") -> Cost:
     return Cost("log-likelihood", ops.softmax_cross_entropy, takes_logits=True, reduction=reduction)
 
 
-def SequenceLogLikelihoodCost(reduction: str = "mean") -> Cost:
+def SequenceLogLikelihoodCost(reduction: str = "mean", padding: int | None = None) -> Cost:
     """−ln a_y at every step of a batch of sequences, from logits (batch, steps, classes); the mean is
-    over the steps (tokens), so the cost is nats per symbol (:mod:`synaptica.ops.sequence_losses`)."""
+    over the steps (tokens), so the cost is nats per symbol (:mod:`synaptica.ops.sequence_losses`).
+    ``padding``: the label that fills rows after their end, whose steps do not count."""
+    from functools import partial
+
     from synaptica.ops.sequence_losses import sequence_cross_entropy
 
-    return Cost("sequence-log-likelihood", sequence_cross_entropy, takes_logits=True, reduction=reduction)
+    return Cost("sequence-log-likelihood", partial(sequence_cross_entropy, padding=padding), takes_logits=True,
+                reduction=reduction)
 
 
 def _ctc(z: Tensor, targets, reduction: str = "mean") -> Tensor:

@@ -30,7 +30,7 @@ import numpy as np
 
 from synaptica.errors import DataError
 
-__all__ = ["TokenStreamSource"]
+__all__ = ["TokenStreamSource", "PaddedPairSource", "pad"]
 
 
 class TokenStreamSource:
@@ -101,3 +101,64 @@ class TokenStreamSource:
     def __repr__(self) -> str:
         return (f"TokenStreamSource({self.batch_size} rows of {self.row_length} symbols, "
                 f"windows of {self.window})")
+
+
+def pad(sequences, value: int = 0, length: int | None = None) -> np.ndarray:
+    """Sequences of ids as one int64 array (n, longest), each row padded on the right with ``value``."""
+    longest = max((len(s) for s in sequences), default=0) if length is None else length
+    out = np.full((len(sequences), longest), value, dtype=np.int64)
+    for row, sequence in zip(out, sequences):
+        row[:len(sequence)] = sequence
+    return out
+
+
+class PaddedPairSource:
+    """Mini-batches of (source, target) id sequences of different lengths, padded with 0, in length buckets.
+
+    Padding costs work: a batch costs what its longest sequence costs. So each epoch shuffles the
+    pairs with the run's Generator, cuts the order into chunks of ``bucket_batches`` batches, sorts
+    each chunk by source length, forms the batches, and shuffles the batches: every batch holds
+    sequences of about one length, and the order still changes every epoch. Each batch is
+    ``(x, y)``: x (batch, longest source) and y (batch, longest target), 0 after each row's end, so
+    a row's length is its count of non-zero ids (ids start at 1).
+    """
+
+    def __init__(self, sources, targets, *, batch_size: int, bucket_batches: int = 50):
+        if len(sources) != len(targets) or not len(sources):
+            raise DataError(f"PaddedPairSource: {len(sources)} sources and {len(targets)} targets; need the same "
+                            f"number, at least one")
+        for name, value in (("batch_size", batch_size), ("bucket_batches", bucket_batches)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"PaddedPairSource: {name} must be an integer >= 1, got {value!r}")
+        for what, sequences in (("source", sources), ("target", targets)):
+            for i, sequence in enumerate(sequences):
+                sequence = np.asarray(sequence)
+                if sequence.ndim != 1 or sequence.size == 0 or sequence.min() < 1:
+                    raise DataError(f"PaddedPairSource: {what} {i} must be a non-empty sequence of ids >= 1 "
+                                    f"(0 is the padding), got {sequence.tolist()[:10]}")
+        self.sources, self.targets = list(sources), list(targets)
+        self.batch_size, self.bucket_batches = int(batch_size), int(bucket_batches)
+        self._lengths = np.array([len(s) for s in self.sources])
+
+    @property
+    def examples(self) -> int:
+        return len(self.sources)
+
+    @property
+    def steps(self) -> int:
+        return -(-len(self.sources) // self.batch_size)
+
+    def batches(self, model, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        order = rng.permutation(len(self.sources))
+        chunk = self.batch_size * self.bucket_batches
+        batches = []
+        for start in range(0, len(order), chunk):
+            part = order[start:start + chunk]
+            part = part[np.argsort(self._lengths[part], kind="stable")]
+            batches += [part[i:i + self.batch_size] for i in range(0, len(part), self.batch_size)]
+        for index in rng.permutation(len(batches)):
+            rows = batches[index]
+            yield pad([self.sources[i] for i in rows]), pad([self.targets[i] for i in rows])
+
+    def __repr__(self) -> str:
+        return f"PaddedPairSource({len(self.sources)} pairs, batch_size={self.batch_size})"

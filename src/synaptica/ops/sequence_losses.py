@@ -42,13 +42,16 @@ def step_mask(lengths, steps: int, batch: int | None = None) -> np.ndarray:
     return np.arange(steps)[None, :] < lengths[:, None]
 
 
-def sequence_cross_entropy(z: Tensor, targets, lengths=None, reduction: str = "mean") -> Tensor:
+def sequence_cross_entropy(z: Tensor, targets, lengths=None, reduction: str = "mean", *,
+                           padding: int | None = None) -> Tensor:
     """Masked per-step softmax cross-entropy from logits ``z`` of shape (batch, steps, classes).
 
     Args:
         targets: int labels of shape (batch, steps).
         lengths: each sequence's number of real steps (batch,); None when no step is padded.
         reduction: ``"mean"`` over real steps, or ``"sum"``.
+        padding: instead of ``lengths``, the label that fills each row after its end (right padding):
+            a row's length is its count of other labels.
     """
     x = z.data
     if z.ndim != 3:
@@ -58,6 +61,8 @@ def sequence_cross_entropy(z: Tensor, targets, lengths=None, reduction: str = "m
     if y.shape != (batch, steps) or not np.issubdtype(y.dtype, np.integer):
         raise ShapeError(f"sequence_cross_entropy: targets must be integer labels of shape "
                          f"({batch}, {steps}) to match logits {x.shape}, got {y.dtype} {y.shape}")
+    if padding is not None:
+        lengths = np.count_nonzero(y != padding, axis=1)
     mask = np.ones((batch, steps), dtype=bool) if lengths is None else step_mask(lengths, steps, batch)
     labels = np.where(mask, y, 0)
     if labels.size and (labels.min() < 0 or labels.max() >= classes):

@@ -14,15 +14,19 @@ from synaptica.rules.minibatch_kmeans import MiniBatchKMeans as MiniBatchKMeans
 from synaptica.rules.newton import DampedNewton as DampedNewton
 from synaptica.rules.som import BatchSOM as BatchSOM
 from synaptica.rules.som import OnlineSOM as OnlineSOM
+from synaptica.rules.teacher_forcing import TeacherForcing as TeacherForcing
 
 #: Every learning rule by name, derived from the classes' own ``name``.
 RULES = {rule.name: rule for rule in (Backprop, FeedbackAlignment, DirectFeedbackAlignment, EvolutionStrategies,
-                                      DampedNewton, MiniBatchKMeans, Hebb, Oja, Sanger, OnlineSOM, BatchSOM)}
+                                      DampedNewton, MiniBatchKMeans, Hebb, Oja, Sanger, OnlineSOM, BatchSOM,
+                                      TeacherForcing)}
 
-#: The rules that train a network's parameters from a cost (what ``synaptica train --rule`` offers);
-#: the others learn without one: mini-batch k-means moves centres, the SOM rules move a map's
-#: prototypes, the Hebbian rules follow activity.
-NETWORK_RULES = {name: rule for name, rule in RULES.items() if "cost" in rule.arguments}
+#: The rules that train any network's parameters from a cost (what ``synaptica train --rule`` offers);
+#: the others learn without one (mini-batch k-means moves centres, the SOM rules move a map's
+#: prototypes, the Hebbian rules follow activity) or need a model of one kind, named by their
+#: ``needs`` (teacher forcing: a sequence-to-sequence model's ``teacher_forced``).
+NETWORK_RULES = {name: rule for name, rule in RULES.items()
+                 if "cost" in rule.arguments and not getattr(rule, "needs", None)}
 
 #: The Hebbian rules: one bias-free linear layer trained on inputs alone (:mod:`synaptica.rules.hebbian`).
 HEBBIAN_RULES = {name: rule for name, rule in RULES.items() if rule in (Hebb, Oja, Sanger)}
