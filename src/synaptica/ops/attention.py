@@ -87,10 +87,12 @@ def attention(queries: Tensor, keys: Tensor, values: Tensor, key_lengths=None, *
         if score == "dot":
             return (scale * np.matmul(grad_energies, k), scale * np.matmul(grad_energies.transpose(0, 2, 1), q),
                     grad_values)
-        grad_w = np.einsum("btsa,bts->a", hidden, grad_energies)
-        grad_pre = grad_energies[..., None] * w.data * (1.0 - hidden ** 2)
+        size = w.data.shape[0]
+        grad_w = grad_energies.reshape(1, -1) @ hidden.reshape(-1, size)
+        grad_pre = grad_energies[..., None] * w.data * (1.0 - hidden * hidden)
         grad_qa, grad_ka = grad_pre.sum(axis=2), grad_pre.sum(axis=1)          # (B, T, a), (B, S, a)
         return (grad_qa @ w_query.data, grad_ka @ w_key.data, grad_values,
-                np.einsum("bta,btd->ad", grad_qa, q), np.einsum("bsa,bsd->ad", grad_ka, k), grad_w)
+                grad_qa.reshape(-1, size).T @ q.reshape(-1, q.shape[2]),
+                grad_ka.reshape(-1, size).T @ k.reshape(-1, k.shape[2]), grad_w.reshape(size))
 
     return Tensor.from_op(context.astype(v.dtype, copy=False), parents, vjp, f"attention ({score})"), weights
