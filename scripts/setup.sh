@@ -6,12 +6,14 @@ set -euo pipefail
 extras="${1:-all}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-# Debian packages: the data, and for the tests (dev) valgrind, which bench/step_instructions.py uses, and
+# Debian packages: the data (Fashion-MNIST, the KJV text), and for the tests (dev) valgrind, which bench/step_instructions.py uses, and
 # chromium, the browser Playwright drives in the web page's tests (tests/serve/test_browser.py)
 packages=()
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || packages+=(dataset-fashion-mnist)
 if [ "$extras" = "dev" ] && ! command -v valgrind >/dev/null; then packages+=(valgrind); fi
 if [ "$extras" = "dev" ] && [ ! -x /usr/bin/chromium ]; then packages+=(chromium); fi
+# the King James Bible for the character language model (its `bible` program prints the text)
+command -v bible >/dev/null || packages+=(bible-kjv)
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "setup: installing Debian's ${packages[*]}" >&2
   sudo_cmd=""

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+
 from synaptica import ops
 from synaptica.tensor import Tensor
 
@@ -48,6 +50,31 @@ def CrossEntropyCost(reduction: str = "mean") -> Cost:
 def LogLikelihoodCost(reduction: str = "mean") -> Cost:
     """−ln a_y with a = softmax(z), from logits z (Nielsen ch. 3)."""
     return Cost("log-likelihood", ops.softmax_cross_entropy, takes_logits=True, reduction=reduction)
+
+
+def SequenceLogLikelihoodCost(reduction: str = "mean", padding: int | None = None) -> Cost:
+    """−ln a_y at every step of a batch of sequences, from logits (batch, steps, classes); the mean is
+    over the steps (tokens), so the cost is nats per symbol (:mod:`synaptica.ops.sequence_losses`).
+    ``padding``: the label that fills rows after their end, whose steps do not count."""
+    from functools import partial
+
+    from synaptica.ops.sequence_losses import sequence_cross_entropy
+
+    return Cost("sequence-log-likelihood", partial(sequence_cross_entropy, padding=padding), takes_logits=True,
+                reduction=reduction)
+
+
+def _ctc(z: Tensor, targets, reduction: str = "mean") -> Tensor:
+    from synaptica.ops.ctc import ctc_loss
+
+    labels = np.asarray(targets)
+    return ctc_loss(z, labels, target_lengths=np.count_nonzero(labels, axis=1), reduction=reduction)
+
+
+def CTCCost(reduction: str = "mean") -> Cost:
+    """Connectionist temporal classification from per-step logits (batch, steps, classes), class 0 the
+    blank; targets (batch, S) hold each sequence's labels (≥ 1) padded with 0 (:mod:`synaptica.ops.ctc`)."""
+    return Cost("ctc", _ctc, takes_logits=True, reduction=reduction)
 
 
 COSTS: dict[str, Callable[..., Cost]] = {

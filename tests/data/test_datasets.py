@@ -214,7 +214,7 @@ def test_xor():
 
 
 def test_unknown_name_lists_the_known_ones(tmp_path):
-    assert DATASETS == ("fashion-mnist", "mnist", "xor", "digits")
+    assert DATASETS == ("fashion-mnist", "mnist", "xor", "digits", "mnist1d")
     with pytest.raises(DataError) as info:
         load_dataset(str(tmp_path / "cifar"))
     for name in DATASETS:

@@ -16,7 +16,7 @@ from synaptica.nn import (
 from synaptica.nn import GRU, LSTM, RNN, Embedding, Jordan
 from synaptica.nn.cnn import cnn
 from synaptica.nn.ensemble import Ensemble
-from synaptica.nn.registry import CONTAINERS, LAYERS
+from synaptica.nn.registry import CONTAINERS, LAYERS, MODEL_LAYERS
 from synaptica.train import predict
 
 
@@ -46,7 +46,7 @@ def randomise_batch_norm(model, rng) -> None:
 
 
 def test_every_registry_type_has_an_exporter():
-    assert set(EXPORTERS) == set(LAYERS) | set(CONTAINERS)
+    assert set(EXPORTERS) == set(LAYERS) | set(MODEL_LAYERS) | set(CONTAINERS)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -168,6 +168,19 @@ def test_recurrent_sequences_of_any_length_match(kind):
     check_same(model, np.random.default_rng(0).normal(size=(2, 9, 3)).astype(np.float32))
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_character_language_model_matches(cell):
+    from synaptica.models.char_lm import CharLanguageModel
+
+    model = CharLanguageModel(13, embedding_dim=4, hidden_size=6, num_layers=2, cell=cell, rng=0)
+    check_same(model, np.random.default_rng(0).integers(0, 13, size=(3, 9)).astype(np.float32))
+
+
 def test_embedding_then_lstm_matches():
     model = Sequential(Embedding(11, 4, rng=0), LSTM(4, 5, rng=1), Linear(5, 2, rng=2))
     check_same(model, np.random.default_rng(0).integers(0, 11, size=(3, 8)).astype(np.float32))
+
+
+def test_a_read_out_at_every_step_matches():
+    model = Sequential(GRU(3, 5, return_sequences=True, bidirectional=True, rng=0), Linear(10, 4, rng=1))
+    check_same(model, np.random.default_rng(0).normal(size=(2, 7, 3)).astype(np.float32))

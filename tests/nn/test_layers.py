@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from synaptica import ShapeError, Tensor
+from synaptica import ShapeError, Tensor, ops
 from synaptica.nn import BatchNorm1d, Linear, Module, Parameter, ReLU, Sequential, Sigmoid, Softmax, Tanh, mlp
+from tests.ops.gradcheck import gradcheck
 
 
 def test_repr_shows_the_architecture():
@@ -60,7 +61,7 @@ def test_fifty_wrong_inputs_never_leak_a_numpy_error(rng):
     model = mlp([12, 7, 3], rng=0)
     for _ in range(50):
         shape = tuple(int(n) for n in rng.integers(1, 15, size=rng.integers(1, 4)))
-        if len(shape) == 2 and shape[1] == 12:
+        if len(shape) in (2, 3) and shape[-1] == 12:  # a batch, or a batch of sequences
             continue
         with pytest.raises(ShapeError, match=r"Linear\(12→7\)"):
             model(Tensor(np.zeros(shape, np.float32)))
@@ -146,3 +147,13 @@ def test_modules_and_parameters_held_in_a_dict_are_found_and_round_trip():
         assert np.array_equal(a, b), name
     model.eval()
     assert not model.heads["norm"].training and not model.heads["digits"].training
+
+
+def test_linear_reads_out_every_step_of_a_sequence_batch(rng):
+    layer = Linear(5, 3, rng=0, dtype=np.float64)
+    x = rng.normal(size=(4, 6, 5))
+    each = np.stack([layer(Tensor(x[:, t])).data for t in range(6)], axis=1)
+    np.testing.assert_allclose(layer(Tensor(x)).data, each, rtol=1e-12)
+    gradcheck(lambda t, w: (ops.linear(ops.reshape(t, (24, 5)), w) ** 2).sum(), [x, layer.weight.data])
+    with pytest.raises(ShapeError, match=r"\(batch, steps, 5\)"):
+        layer(Tensor(rng.normal(size=(4, 6, 7))))

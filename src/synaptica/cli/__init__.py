@@ -8,6 +8,7 @@
     synaptica visualize cnn.safetensors --what maximize --out pictures
     synaptica export model.safetensors model.onnx
     synaptica serve model.safetensors            # draw on a web page, see the prediction and the layers
+    synaptica text train kjv --out kjv.safetensors
 
 Each command module has ``add_<command>_command(commands)``, which declares its options, and a
 ``<command>_command(args) -> exit status``. A mistake in the options is refused by argparse with one
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     from synaptica.cli.evaluate import add_evaluate_command
     from synaptica.cli.export import add_export_command
     from synaptica.cli.serve import add_serve_command
+    from synaptica.cli.text import add_text_command
     from synaptica.cli.train import add_train_command
     from synaptica.search.cli import add_search_command
     from synaptica.viz.command import add_visualize_command
@@ -56,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_visualize_command(commands)
     add_export_command(commands)
     add_serve_command(commands)
+    add_text_command(commands)
     return parser
 
 
@@ -69,6 +72,8 @@ def _command(name: str):
         from synaptica.cli.export import export_command as command
     elif name == "serve":
         from synaptica.cli.serve import serve_command as command
+    elif name == "text":
+        from synaptica.cli.text import text_command as command
     elif name == "search":
         from synaptica.search.cli import search_command as command
     else:

@@ -83,6 +83,11 @@ def _gemm(g: _Graph, x: str, weight, bias, out_features: int):
 
 
 def _linear(g: _Graph, m, x: str, shape):
+    if len(shape) == 2:  # (steps, in) per example: the same map at every step
+        out = g.node("MatMul", [x, g.constant("weight", m.weight.data.T.copy())])
+        if m.bias is not None:
+            out = g.node("Add", [out, g.constant("bias", m.bias.data)])
+        return out, (shape[0], m.out_features)
     return _gemm(g, x, m.weight, m.bias, m.out_features)
 
 
@@ -223,6 +228,13 @@ def _categorical_vae(g: _Graph, m, x: str, shape):
     return g.node("Sigmoid", [out]), out_shape
 
 
+def _char_language_model(g: _Graph, m, x: str, shape):
+    """Embedding, recurrent layers, then the read-out applied at every step."""
+    for part in (m.embedding, m.recurrent, m.readout):
+        x, shape = _export(g, part, x, shape)
+    return x, shape
+
+
 def _ensemble(g: _Graph, m, x: str, shape):
     from synaptica.nn.ensemble import _gives_probabilities
 
@@ -256,7 +268,7 @@ EXPORTERS: dict[str, Exporter] = {
     "Sequential": _sequential, "Ensemble": _ensemble, "Autoencoder": _autoencoder,
     "VAE": _vae, "CategoricalVAE": _categorical_vae,
     "RNN": export_gated, "LSTM": export_gated, "GRU": export_gated, "Jordan": export_jordan,
-    "Embedding": export_embedding,
+    "Embedding": export_embedding, "CharLanguageModel": _char_language_model,
 }
 
 
@@ -269,9 +281,11 @@ def _export(g: _Graph, module: Module, x: str, shape: tuple) -> tuple[str, tuple
 
 
 def _registered_class(name: str) -> type:
-    from synaptica.nn.registry import CONTAINERS, LAYERS
+    from synaptica.nn.registry import CONTAINERS, LAYERS, MODEL_LAYERS
 
-    return LAYERS[name].cls if name in LAYERS else CONTAINERS[name]()
+    if name in LAYERS:
+        return LAYERS[name].cls
+    return MODEL_LAYERS[name]() if name in MODEL_LAYERS else CONTAINERS[name]()
 
 
 def _elem_type(onnx, dtype: np.dtype) -> int:
@@ -291,6 +305,8 @@ def input_shape(model: Module) -> tuple:
             first = first.members[0]
         elif hasattr(first, "encoder"):
             first = first.encoder
+        elif hasattr(first, "embedding"):
+            first = first.embedding
         else:
             break
     if hasattr(first, "hidden_size"):  # a recurrent layer: (time, features), any number of steps

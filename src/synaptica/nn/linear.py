@@ -43,7 +43,13 @@ class Linear(Module):
         self.bias = Parameter(bias_values, regularized=False) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
-        check_linear_input(self, x, self.weight)
+        """(batch, in) → (batch, out); a batch of sequences (batch, steps, in) → (batch, steps, out), the
+        same map at every step (the read-out of a many-to-many recurrent network)."""
+        check_linear_input(self, x, self.weight, steps=True)
+        shape = x.data.shape
+        if len(shape) == 3:
+            flat = ops.linear(ops.reshape(x, (shape[0] * shape[1], shape[2])), self.weight, self.bias, self.feedback)
+            return ops.reshape(flat, (shape[0], shape[1], self.out_features))
         return ops.linear(x, self.weight, self.bias, self.feedback)
 
     @classmethod
@@ -58,12 +64,15 @@ class Linear(Module):
         return f"Linear({self.in_features}→{self.out_features})"
 
 
-def check_linear_input(layer: Module, x: Tensor, weight: Parameter) -> None:
-    """Refuse an input that is not (batch, in_features) in the dtype of ``weight``, or whose output
-    (batch, out_features) would pass the activation budget; the message names ``layer``."""
+def check_linear_input(layer: Module, x: Tensor, weight: Parameter, steps: bool = False) -> None:
+    """Refuse an input that is not (batch, in_features) — or, with ``steps``, (batch, steps, in_features)
+    — in the dtype of ``weight``, or whose output would pass the activation budget; the message names
+    ``layer``."""
     shape = x.data.shape
-    if len(shape) != 2 or shape[1] != layer.in_features:
-        hint = "Flatten the images first (x.reshape(len(x), -1))." if len(shape) > 2 else None
-        raise ShapeError(shape_message(repr(layer), shape, f"(batch, {layer.in_features})", hint))
+    if len(shape) not in ((2, 3) if steps else (2,)) or shape[-1] != layer.in_features:
+        images = len(shape) > 2 and int(np.prod(shape[1:])) == layer.in_features
+        hint = "Flatten the images first (x.reshape(len(x), -1))." if images else None
+        expected = f"(batch, {layer.in_features})" + (f" or (batch, steps, {layer.in_features})" if steps else "")
+        raise ShapeError(shape_message(repr(layer), shape, expected, hint))
     check_input_dtype(layer, x, weight)
-    check_activation(repr(layer), shape, "output", (shape[0], layer.out_features))
+    check_activation(repr(layer), shape, "output", (*shape[:-1], layer.out_features))

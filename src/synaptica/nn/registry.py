@@ -20,6 +20,7 @@ when this module is imported, from a small example instance of each class.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import types
 import typing
@@ -70,6 +71,16 @@ def _categorical_vae() -> type[Module]:
 
     return CategoricalVAE
 
+
+def _char_language_model() -> type[Module]:
+    from synaptica.models.char_lm import CharLanguageModel
+
+    return CharLanguageModel
+
+
+#: models built from plain arguments, as a layer is, and checked the same way; each entry gives its
+#: class when a file names it (models build on nn, so they are imported only then)
+MODEL_LAYERS: dict[str, typing.Callable[[], type[Module]]] = {"CharLanguageModel": _char_language_model}
 
 #: the containers a saved architecture may name, each with a function giving its class
 CONTAINERS: dict[str, typing.Callable[[], type[Module]]] = {
@@ -140,6 +151,14 @@ def layer_spec(cls: type[Module]) -> LayerSpec:
 LAYERS: dict[str, LayerSpec] = {cls.__name__: layer_spec(cls) for cls in LAYER_CLASSES}
 
 
+@functools.cache
+def spec_of(kind: str) -> LayerSpec | None:
+    """What a file may say about the layer or model-layer ``kind``; None for a name outside the registry."""
+    if kind in LAYERS:
+        return LAYERS[kind]
+    return layer_spec(MODEL_LAYERS[kind]()) if kind in MODEL_LAYERS else None
+
+
 #: how deeply containers (Sequential, Ensemble, Autoencoder) may nest in a saved architecture
 MAX_NESTING = 64
 
@@ -206,12 +225,12 @@ class _Builder:
 
     def layer(self, config: dict, path: str) -> Module:
         kind = config["type"]
-        if kind not in LAYERS:
+        spec = spec_of(kind)
+        if spec is None:
             raise FormatError(
                 f"{self.source}: {path} names unknown layer type {kind!r}; "
-                f"known types: {sorted(LAYERS) + sorted(CONTAINERS)}"
+                f"known types: {sorted(LAYERS) + sorted(MODEL_LAYERS) + sorted(CONTAINERS)}"
             )
-        spec = LAYERS[kind]
         where = f"{self.source}: {path} ({kind})"
         arguments = {k: v for k, v in config.items() if k != "type"}
         for name, value in arguments.items():

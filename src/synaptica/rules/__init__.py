@@ -16,17 +16,20 @@ from synaptica.rules.som import BatchSOM as BatchSOM
 from synaptica.rules.som import OnlineSOM as OnlineSOM
 from synaptica.rules.variational import Variational as Variational
 from synaptica.rules.stdp import STDP as STDP
+from synaptica.rules.teacher_forcing import TeacherForcing as TeacherForcing
 
 #: Every learning rule by name, derived from the classes' own ``name``.
 RULES = {rule.name: rule for rule in (Backprop, FeedbackAlignment, DirectFeedbackAlignment, EvolutionStrategies,
                                       DampedNewton, MiniBatchKMeans, Hebb, Oja, Sanger, OnlineSOM, BatchSOM,
-                                      Variational, STDP)}
+                                      Variational, STDP, TeacherForcing)}
 
-#: The rules that train a network's parameters from a cost (what ``synaptica train --rule`` offers);
-#: the others learn without one: mini-batch k-means moves centres, the SOM rules move a map's
+#: The rules that train any network's parameters from a cost (what ``synaptica train --rule`` offers);
+#: the others learn without one (mini-batch k-means moves centres, the SOM rules move a map's
 #: prototypes, the Hebbian rules follow activity, the variational rule minimises a VAE's own −ELBO,
-#: STDP follows spike times.
-NETWORK_RULES = {name: rule for name, rule in RULES.items() if "cost" in rule.arguments}
+#: STDP follows spike times) or need a model of one kind, named by their ``needs`` (teacher forcing:
+#: a sequence-to-sequence model's ``teacher_forced``).
+NETWORK_RULES = {name: rule for name, rule in RULES.items()
+                 if "cost" in rule.arguments and not getattr(rule, "needs", None)}
 
 #: The Hebbian rules: one bias-free linear layer trained on inputs alone (:mod:`synaptica.rules.hebbian`).
 HEBBIAN_RULES = {name: rule for name, rule in RULES.items() if rule in (Hebb, Oja, Sanger)}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 import sys
+import time
 from typing import Callable
 
 import numpy as np
@@ -251,3 +252,28 @@ class EarlyStopping:
 
     def __repr__(self) -> str:
         return f"EarlyStopping({self.monitor!r}, mode={self.mode!r}, patience={self.patience})"
+
+
+class TimeBudget:
+    """Stop training after the epoch during which ``minutes`` of training time ran out.
+
+    The clock starts when ``fit`` starts (``start``), so evaluation time counts too; the epoch under
+    way always finishes, so keep epochs short when the budget is (``windows_per_epoch`` of
+    :class:`~synaptica.data.sequences.TokenStreamSource`).
+    """
+
+    def __init__(self, minutes: float, clock=time.perf_counter):
+        if not minutes > 0:
+            raise ValueError(f"TimeBudget: minutes must be > 0, got {minutes}")
+        self.minutes, self.clock = float(minutes), clock
+        self.started: float | None = None
+
+    def start(self, run) -> None:
+        self.started = self.clock()
+
+    def __call__(self, epoch: int, history: History, model: Module) -> None:
+        if self.started is not None and self.clock() - self.started >= 60 * self.minutes:
+            raise StopTraining(f"the time budget of {self.minutes:g} minutes is used")
+
+    def __repr__(self) -> str:
+        return f"TimeBudget({self.minutes:g} minutes)"

@@ -1,0 +1,118 @@
+"""The character LSTM's training step in synaptica and in PyTorch: 2 × 256, windows of 100, batch 32.
+
+    PYTHONPATH=src python bench/char_lstm.py                 # 20 steps each, after 3 warm-up steps
+    PYTHONPATH=src python bench/char_lstm.py --steps 50 --threads 1
+
+``synaptica text train``'s default network on the King James Bible: an embedding of 64, two LSTM
+layers of 256, a per-step read-out over the 73 characters, the per-step cross-entropy, Adam with
+gradient-norm clipping at 5, the state carried from window to window (truncated BPTT). PyTorch's
+twin is ``nn.Embedding`` + ``nn.LSTM(num_layers=2)`` + ``nn.Linear`` with the same weights (gate
+blocks permuted), the same windows, the same optimizer settings. Printed: median seconds per
+training step and per inference window of each, taking turns step by step, and the ratios
+synaptica / PyTorch (below 1: synaptica is faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as common  # noqa: E402  (also puts src/ on the path when needed)
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from synaptica.data.sequences import TokenStreamSource  # noqa: E402
+from synaptica.data.text import kjv_text, split_text  # noqa: E402
+from synaptica.losses import SequenceLogLikelihoodCost  # noqa: E402
+from synaptica.models.char_lm import CharLanguageModel  # noqa: E402
+from synaptica.ops.lstm import TORCH_ORDER  # noqa: E402
+from synaptica.optim import Adam  # noqa: E402
+from synaptica.optim.regularizers import ClipGradNorm  # noqa: E402
+from synaptica.parallel.blas import blas_threads, training_threads  # noqa: E402
+from synaptica.rules import Backprop  # noqa: E402
+from synaptica.tensor import Tensor, no_grad  # noqa: E402
+
+
+def torch_twin(model: CharLanguageModel) -> nn.Module:
+    """Embedding, 2-layer LSTM and read-out holding synaptica's weights (one bias as b_ih, b_hh = 0)."""
+    hidden, layers = model.recurrent.hidden_size, model.recurrent.num_layers
+    twin = nn.ModuleDict({"embedding": nn.Embedding(model.vocabulary_size, model.embedding.embedding_dim),
+                          "lstm": nn.LSTM(model.embedding.embedding_dim, hidden, num_layers=layers, batch_first=True),
+                          "readout": nn.Linear(hidden, model.vocabulary_size)})
+    order = [TORCH_ORDER.index(j) for j in range(4)]
+    permute = lambda a: np.concatenate([np.split(a, 4)[k] for k in order])  # noqa: E731
+    with torch.no_grad():
+        twin["embedding"].weight.copy_(torch.tensor(model.embedding.weight.data))
+        for name, parameter in twin["lstm"].named_parameters():
+            ours = getattr(model.recurrent, name.replace("bias_ih", "bias"), None)
+            parameter.copy_(torch.tensor(permute(ours.data)) if ours is not None else torch.zeros_like(parameter))
+        twin["readout"].weight.copy_(torch.tensor(model.readout.weight.data))
+        twin["readout"].bias.copy_(torch.tensor(model.readout.bias.data))
+    return twin
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--warm-up", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=0, help="BLAS and torch threads (0: the library's policy)")
+    args = parser.parse_args(argv)
+
+    split = split_text(kjv_text())
+    model = CharLanguageModel(len(split.vocabulary), 64, 256, 2, rng=0)
+    rule = Backprop(SequenceLogLikelihoodCost(), Adam(model.parameters(), 2e-3, regularizers=[ClipGradNorm(5.0)]))
+    rule.bind(model, np.random.default_rng(0))
+    twin = torch_twin(model)
+    optimizer = torch.optim.Adam(twin.parameters(), 2e-3)
+    source = TokenStreamSource(split.train, batch_size=32, steps=100, random_offset=False)
+    windows = source.batches(None, np.random.default_rng(0))
+    threads = args.threads or None
+    torch.set_num_threads(args.threads or common.TORCH_DEFAULT_THREADS)
+    ours, theirs, ours_infer, theirs_infer = [], [], [], []
+    state = None
+    with model.stateful(), blas_threads(threads or training_threads(32, "auto")):
+        for step in range(args.warm_up + args.steps):
+            x, y = next(windows)
+            started = time.perf_counter()
+            rule.step(model, (x, y))
+            ours.append(time.perf_counter() - started)
+
+            started = time.perf_counter()
+            out, state = twin["lstm"](twin["embedding"](torch.tensor(x)), state)
+            state = tuple(s.detach() for s in state)
+            logits = twin["readout"](out)
+            loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), torch.tensor(y).reshape(-1))
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(twin.parameters(), 5.0)
+            optimizer.step()
+            theirs.append(time.perf_counter() - started)
+
+            started = time.perf_counter()
+            with no_grad():
+                model(Tensor(x.astype(np.float32)))
+            ours_infer.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            with torch.no_grad():
+                twin["readout"](twin["lstm"](twin["embedding"](torch.tensor(x)))[0])
+            theirs_infer.append(time.perf_counter() - started)
+    cut = args.warm_up
+    result = {name: common.median(values[cut:]) for name, values in
+              (("train_synaptica", ours), ("train_pytorch", theirs), ("infer_synaptica", ours_infer),
+               ("infer_pytorch", theirs_infer))}
+    print(f"character LSTM 2 × 256, windows of 100, batch 32 ({args.steps} steps, medians):")
+    print(f"  training step: synaptica {result['train_synaptica'] * 1000:.0f} ms, PyTorch "
+          f"{result['train_pytorch'] * 1000:.0f} ms, ratio {result['train_synaptica'] / result['train_pytorch']:.2f}")
+    print(f"  inference window: synaptica {result['infer_synaptica'] * 1000:.0f} ms, PyTorch "
+          f"{result['infer_pytorch'] * 1000:.0f} ms, ratio {result['infer_synaptica'] / result['infer_pytorch']:.2f}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
