@@ -15,6 +15,7 @@ from synaptica.io import load_model, save_model, save_tensors
 from synaptica.nn import (ELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, L2Pool2d, LeakyReLU,
                           Linear, MaxPool2d, Maxout, Module, PReLU, ReLU, Sequential, Sigmoid, Softmax, Softplus,
                           Tanh, Unflatten)
+from synaptica.nn.conv_transpose import ConvTranspose2d
 from synaptica.nn.registry import LAYERS, module_from_config
 
 #: Module subclasses of synaptica.nn that a file may not name as a layer, and why
@@ -47,6 +48,8 @@ EXAMPLES = {
     "BatchNorm2d": (lambda dtype: BatchNorm2d(2, eps=1e-4, momentum=0.5, dtype=dtype), (2, 2, 3, 3)),
     "PReLU": (lambda dtype: PReLU(5, init=0.1, dtype=dtype), (3, 5)),
     "Maxout": (lambda dtype: Maxout(5, 4, pieces=3, rng=0, dtype=dtype), (3, 5)),
+    "ConvTranspose2d": (lambda dtype: ConvTranspose2d(2, 3, (3, 2), stride=2, padding=(1, 0), output_padding=1,
+                                                      rng=0, dtype=dtype), (2, 2, 4, 3)),
 }
 
 

@@ -4,6 +4,9 @@ with an estimator's shape (the Hopfield network: ``store`` patterns, ``recall`` 
 
 from synaptica.models.autoencoder import Autoencoder as Autoencoder
 from synaptica.models.autoencoder import dense_autoencoder as dense_autoencoder
+from synaptica.models.gan import GAN as GAN
+from synaptica.models.gan import dcgan as dcgan
+from synaptica.models.gan import mlp_gan as mlp_gan
 from synaptica.models.hopfield import Hopfield as Hopfield
 from synaptica.models.hopfield import Recall as Recall
 from synaptica.models.centres import Centres as Centres

@@ -32,6 +32,7 @@ from synaptica.nn.batch_norm import BatchNorm1d, BatchNorm2d
 from synaptica.nn.budget import MAX_PARAMETERS
 from synaptica.nn.containers import Sequential
 from synaptica.nn.conv import AvgPool2d, Conv2d, Flatten, L2Pool2d, MaxPool2d
+from synaptica.nn.conv_transpose import ConvTranspose2d
 from synaptica.nn.dropout import Dropout
 from synaptica.nn.ensemble import Ensemble
 from synaptica.nn.linear import Linear
@@ -44,6 +45,7 @@ from synaptica.nn.unflatten import Unflatten
 LAYER_CLASSES: tuple[type[Module], ...] = (
     Linear, Sigmoid, Tanh, ReLU, Softmax, LeakyReLU, ELU, Softplus, Conv2d, MaxPool2d, AvgPool2d, L2Pool2d,
     Flatten, Unflatten, Dropout, BatchNorm1d, BatchNorm2d, PReLU, Maxout,
+    ConvTranspose2d,
 )
 
 
@@ -53,9 +55,16 @@ def _autoencoder() -> type[Module]:
     return Autoencoder
 
 
+def _gan() -> type[Module]:
+    from synaptica.models.gan import GAN  # models build on nn: imported when asked for
+
+    return GAN
+
+
 #: the containers a saved architecture may name, each with a function giving its class
 CONTAINERS: dict[str, typing.Callable[[], type[Module]]] = {
     "Sequential": lambda: Sequential, "Ensemble": lambda: Ensemble, "Autoencoder": _autoencoder,
+    "GAN": _gan,
 }
 
 #: the Python types ``json.loads`` gives for the values an annotation allows. A float argument takes
@@ -121,7 +130,7 @@ def layer_spec(cls: type[Module]) -> LayerSpec:
 LAYERS: dict[str, LayerSpec] = {cls.__name__: layer_spec(cls) for cls in LAYER_CLASSES}
 
 
-#: how deeply containers (Sequential, Ensemble, Autoencoder) may nest in a saved architecture
+#: how deeply containers (Sequential, Ensemble, Autoencoder, GAN) may nest in a saved architecture
 MAX_NESTING = 64
 
 
@@ -179,6 +188,14 @@ class _Builder:
                 raise FormatError(f"{source}: {path} (Autoencoder) needs exactly an 'encoder' and a 'decoder'")
             return Autoencoder(self.build(config["encoder"], f"{path}.encoder", depth + 1),
                                self.build(config["decoder"], f"{path}.decoder", depth + 1))
+        if kind == "GAN":
+            if set(config) != {"type", "generator", "discriminator"}:
+                raise FormatError(f"{source}: {path} (GAN) needs exactly a 'generator' and a 'discriminator'")
+            try:
+                return _gan()(self.build(config["generator"], f"{path}.generator", depth + 1),
+                              self.build(config["discriminator"], f"{path}.discriminator", depth + 1))
+            except ValueError as error:  # a ShapeError too: the two networks do not fit
+                raise FormatError(f"{source}: {path}: {error}") from None
         return self.layer(config, path)
 
     def layer(self, config: dict, path: str) -> Module:

@@ -6,6 +6,7 @@ an entry (finite differences and PyTorch), so a new op cannot land untested.
 
 from synaptica.ops.batch_norm import batch_norm as batch_norm
 from synaptica.ops.conv import conv2d as conv2d
+from synaptica.ops.conv_transpose import conv_transpose2d as conv_transpose2d
 from synaptica.ops.dropout import dropout as dropout
 from synaptica.ops.elementwise import add as add
 from synaptica.ops.elementwise import div as div
@@ -50,6 +51,6 @@ DIFFERENTIABLE_OPS = (
     "matmul", "linear", "sum", "mean", "max", "reshape", "transpose", "getitem",
     "concat", "stack", "split", "where", "softmax",
     "log_softmax", "quadratic_cost", "sigmoid_cross_entropy", "softmax_cross_entropy",
-    "conv2d", "max_pool2d", "avg_pool2d", "l2_pool2d",
+    "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "l2_pool2d",
     "dropout", "batch_norm", "prelu",
 )
