@@ -36,7 +36,7 @@ from synaptica.nn.containers import Sequential
 from synaptica.nn.conv import Conv2d, Flatten
 from synaptica.nn.conv_transpose import ConvTranspose2d
 from synaptica.nn.linear import Linear
-from synaptica.nn.module import Module
+from synaptica.nn.module import Module, model_dtype
 from synaptica.nn.unflatten import Unflatten
 from synaptica.random import SeedLike, as_generator
 from synaptica.tensor import Tensor, no_grad
@@ -75,8 +75,7 @@ class GAN(Module):
         self.eval()
         try:
             with no_grad():
-                dtype = next(iter(self.generator.parameters())).dtype
-                sample = self.generator(Tensor(np.zeros((2, self.noise_size), dtype)))
+                sample = self.generator(Tensor(np.zeros((2, self.noise_size), model_dtype(self.generator))))
                 try:
                     expected = first_input_shape(self.discriminator)
                 except ValueError:
@@ -113,8 +112,7 @@ class GAN(Module):
 
     def noise(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """n noise vectors z ~ N(0, I) in the generator's dtype, drawn from ``rng``."""
-        dtype = next(iter(self.generator.parameters())).dtype
-        return rng.standard_normal((n, self.noise_size)).astype(dtype)
+        return rng.standard_normal((n, self.noise_size)).astype(model_dtype(self.generator))
 
     def config(self) -> dict:
         return {"type": "GAN", "generator": self.generator.config(), "discriminator": self.discriminator.config()}
