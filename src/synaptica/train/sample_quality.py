@@ -115,12 +115,14 @@ class SampleQuality:
 CLASSIFIER_FILE = "classifiers/fashion-mnist-cnn.safetensors"
 
 
-def fashion_classifier(cache_dir: str | os.PathLike | None = None, epochs: int = 2, verbose: bool = True) -> Sequential:
+def fashion_classifier(cache_dir: str | os.PathLike | None = None, epochs: int = 2, examples: int | None = None,
+                       verbose: bool = True) -> Sequential:
     """The library's default CNN (:func:`synaptica.nn.cnn`) trained on Fashion-MNIST, from the cache.
 
     The first call trains it (Adam, η = 0.001, mini-batches of 64, ``epochs`` epochs, seed 0: 0.873
     test accuracy after 2) and saves it in ``<cache>/classifiers/`` (``cache_dir``, else
     ``$SYNAPTICA_CACHE_DIR``, else ``~/.cache/synaptica``, as the datasets' cache); later calls load it.
+    ``examples`` trains on the first N training images only (a quick, weaker judge, for tests).
     """
     from synaptica.data import load_dataset
     from synaptica.data.datasets import user_cache
@@ -131,13 +133,16 @@ def fashion_classifier(cache_dir: str | os.PathLike | None = None, epochs: int =
     from synaptica.losses import LogLikelihoodCost
     from synaptica.train.fit import fit
 
-    path = user_cache(cache_dir) / CLASSIFIER_FILE.replace(".safetensors", f"-{epochs}.safetensors")
+    subset = "" if examples is None else f"-{examples}"
+    path = user_cache(cache_dir) / CLASSIFIER_FILE.replace(".safetensors", f"-{epochs}{subset}.safetensors")
     if path.exists():
         return load_model(path)[0]
     data = load_dataset("fashion-mnist", cache_dir=cache_dir)
     model = cnn(rng=0)
-    fit(model, Backprop(LogLikelihoodCost(), Adam(model.parameters(), 1e-3)), (data.train.x, data.train.y),
-        epochs=epochs, batch_size=64, rng=0, validation=(data.validation.x, data.validation.y), verbose=verbose)
+    x, y = data.train.x[:examples], data.train.y[:examples]
+    fit(model, Backprop(LogLikelihoodCost(), Adam(model.parameters(), 1e-3)), (x, y),
+        epochs=epochs, batch_size=64, rng=0, verbose=verbose)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    save_model(path, model, {"trained": f"fashion-mnist, cnn, Adam 1e-3, batch 64, {epochs} epochs, seed 0"})
+    save_model(path, model, {"trained": f"fashion-mnist ({len(x)} images), cnn, Adam 1e-3, batch 64, {epochs} epochs, "
+                                        "seed 0"})
     return model
