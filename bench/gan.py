@@ -193,7 +193,9 @@ def main(argv=None) -> dict:
     if args.curve:
         from synaptica.viz.curves import plot_curves
 
-        plot_curves({name: [row["samples_frechet"] for row in runs] for name, runs in history.items()}, args.curve,
+        labels = {"synaptica": "synaptica", "pytorch": "PyTorch"}
+        plot_curves({labels[name]: [row["samples_frechet"] for row in runs] for name, runs in history.items()},
+                    args.curve,
                     epochs=list(range(args.epochs + 1)), title=f"{args.model} GAN on Fashion-MNIST",
                     xlabel="Epochs trained", ylabel="Fréchet distance (CNN features)")
     if args.grid:

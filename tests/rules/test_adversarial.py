@@ -143,5 +143,10 @@ def test_bad_settings_are_refused():
     swapped = Adversarial(SGD(model.discriminator.parameters(), 0.1), SGD(model.generator.parameters(), 0.1))
     with pytest.raises(ValueError, match="generator_optimizer must hold exactly the generator's parameters"):
         swapped.bind(model, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"data's rows have shape \(5,\) \(5 numbers\) but the generator's samples "
+                                         r"have shape \(4,\)"):
+        rule = rule_for(model)
+        rule.bind(model, np.random.default_rng(0))
+        rule.step(model, (np.zeros((3, 5)),))
     with pytest.raises(TypeError, match="trains a GAN"):
         rule_for(model).bind(Sequential(Linear(2, 1)), np.random.default_rng(0))

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from synaptica.errors import ShapeError
 from synaptica.nn.module import Module
 from synaptica.ops import sigmoid_cross_entropy
 from synaptica.ops.elementwise import sigmoid_array
@@ -98,6 +99,9 @@ class Adversarial:
         n = len(real)
         with no_grad():
             fake = model.generate(Tensor(model.noise(n, self.rng))).data
+        if real[0].size != fake[0].size:
+            raise ShapeError(f"Adversarial: the data's rows have shape {real.shape[1:]} ({real[0].size} numbers) but "
+                             f"the generator's samples have shape {fake.shape[1:]} ({fake[0].size} numbers)")
         dtype = self.discriminator_optimizer.params[0].dtype
         rows = model_input(np.concatenate([real.reshape(fake.shape).astype(dtype, copy=False),
                                            fake.astype(dtype, copy=False)]), dtype)
