@@ -26,9 +26,8 @@ from synaptica.io import save_model
 from synaptica.models import dcgan, mlp_gan
 from synaptica.optim import Adam
 from synaptica.rules import Adversarial
-from synaptica.train.sample_quality import SampleQuality, fashion_classifier
+from synaptica.train.sample_quality import SampleGrid, SampleQuality, fashion_classifier
 from synaptica.viz.curves import plot_curves
-from synaptica.viz.samples import SampleGrid
 
 
 def main(argv=None) -> dict:

@@ -11,8 +11,7 @@ from synaptica.nn import Conv2d, Flatten, Linear, Sequential, Sigmoid, Unflatten
 from synaptica.optim import Adam
 from synaptica.rules import Adversarial
 from synaptica.train import predict
-from synaptica.train.sample_quality import SampleQuality
-from synaptica.viz.samples import SampleGrid
+from synaptica.train.sample_quality import SampleGrid, SampleQuality
 
 from tests.png_check import assert_png_not_blank
 

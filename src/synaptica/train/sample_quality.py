@@ -111,6 +111,38 @@ class SampleQuality:
         return f"SampleQuality({self.name}, {self.samples} samples)"
 
 
+class SampleGrid:
+    """A callback: after each epoch write ``pattern.format(epoch=...)``, a grid of ``count`` samples.
+
+    The same noise every epoch (the callback's own stream of ``seed``), turned into images by
+    ``predict(model, z)`` (the generator, in evaluation mode), so the files of successive epochs show
+    one set of samples taking shape.
+
+    Args:
+        pattern: the file name, with ``{epoch}`` where the epoch number goes (``samples-{epoch:02d}.png``),
+            or one name to overwrite each epoch.
+        image_shape: (rows, columns) of one sample, (28, 28) for Fashion-MNIST.
+        count: samples per grid (64: 8 × 8).
+        seed: seed of the noise.
+
+    Attributes:
+        written: the paths written so far.
+    """
+
+    def __init__(self, pattern: str | os.PathLike[str], image_shape: tuple[int, int] = (28, 28), count: int = 64,
+                 seed: SeedLike = 0, title: str = "Samples"):
+        self.pattern, self.image_shape, self.count, self.title = str(pattern), tuple(image_shape), count, title
+        self.seed = seed
+        self.written: list[Path] = []
+
+    def __call__(self, epoch: int, history, model: Module) -> None:
+        from synaptica.viz.samples import plot_samples  # pictures are drawn when asked for (the plot extra)
+
+        samples = predict(model, model.noise(self.count, stream(self.seed, "sample-grid")))
+        path = self.pattern.format(epoch=epoch)
+        self.written.append(plot_samples(samples, self.image_shape, path, title=f"{self.title}, epoch {epoch}"))
+
+
 #: the file the Fashion-MNIST classifier is kept in, under the user cache
 CLASSIFIER_FILE = "classifiers/fashion-mnist-cnn.safetensors"
 
