@@ -127,6 +127,9 @@ class TorchGAN:
             return self.generator(torch.from_numpy(z)).numpy()
 
 
+NAMES = {"mlp": "MLP GAN", "dcgan": "DCGAN"}
+
+
 def build(args):
     if args.model == "mlp":
         return mlp_gan(args.noise, [int(h) for h in args.hidden.split(",")], rng=args.seed)
@@ -166,7 +169,7 @@ def main(argv=None) -> dict:
     history = {"synaptica": [quality.scores(_predict(ours, z))],
                "pytorch": [quality.scores(theirs.samples(z))]}
     seconds = {"synaptica": [], "pytorch": []}
-    print(f"{args.model} GAN, {len(x)} images, batch {args.batch_size}, η {args.eta}, {args.threads} thread(s)")
+    print(f"{NAMES[args.model]}, {len(x)} images, batch {args.batch_size}, η {args.eta}, {args.threads} thread(s)")
     print("epoch  FD synaptica  FD PyTorch   classes s/p   s/epoch s/p")
     _line(-1, history, seconds)
     for epoch in range(args.epochs):
@@ -196,14 +199,14 @@ def main(argv=None) -> dict:
         labels = {"synaptica": "synaptica", "pytorch": "PyTorch"}
         plot_curves({labels[name]: [row["samples_frechet"] for row in runs] for name, runs in history.items()},
                     args.curve,
-                    epochs=list(range(args.epochs + 1)), title=f"{args.model} GAN on Fashion-MNIST",
+                    epochs=list(range(args.epochs + 1)), title=f"{NAMES[args.model]} on Fashion-MNIST",
                     xlabel="Epochs trained", ylabel="Fréchet distance (CNN features)")
     if args.grid:
         from synaptica.viz.cnn import plot_image_rows
 
         rows = {"synaptica": _predict(ours, z[:16]), "PyTorch": theirs.samples(z[:16])}
         plot_image_rows({name: images.reshape(-1, 28, 28) for name, images in rows.items()}, args.grid,
-                        title=f"{args.model} GAN after {args.epochs} epochs (the same noise)")
+                        title=f"{NAMES[args.model]} after {args.epochs} epochs (the same noise)")
     return record
 
 

@@ -150,3 +150,24 @@ def test_bad_settings_are_refused():
         rule.step(model, (np.zeros((3, 5)),))
     with pytest.raises(TypeError, match="trains a GAN"):
         rule_for(model).bind(Sequential(Linear(2, 1)), np.random.default_rng(0))
+
+
+def test_a_gan_run_resumed_from_a_checkpoint_equals_the_run_never_stopped(tmp_path):
+    """The checkpoint holds both optimizers' moments, the step count (k) and the rule's noise stream."""
+    from synaptica.train.checkpoints import Checkpoint, checkpoint_name
+
+    data = np.random.default_rng(0).uniform(size=(48, 6)).astype(np.float32)
+
+    def train(directory, resume=None):
+        model = mlp_gan(4, [8], image_size=6, rng=0)
+        rule = Adversarial(Adam(model.generator.parameters(), 1e-3), Adam(model.discriminator.parameters(), 1e-3),
+                           k=4)  # 6 batches an epoch: the k count runs across epochs
+        history = fit(model, rule, data, epochs=3, batch_size=8, rng=1, verbose=False,
+                      callbacks=[Checkpoint(directory, keep=5)], resume=resume)
+        return model, history
+
+    whole, history = train(tmp_path / "whole")
+    resumed, resumed_history = train(tmp_path / "resumed", resume=tmp_path / "whole" / checkpoint_name(1, 0))
+    for (name, a), b in zip(whole.state_dict().items(), resumed.state_dict().values()):
+        assert np.array_equal(a, b), name
+    assert history.metrics == resumed_history.metrics
