@@ -30,6 +30,9 @@ from synaptica.train.sample_quality import SampleGrid, SampleQuality, fashion_cl
 from synaptica.viz.curves import plot_curves
 
 
+NAMES = {"mlp": "MLP GAN", "dcgan": "DCGAN"}
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", choices=["mlp", "dcgan"], default="mlp")
@@ -61,9 +64,9 @@ def main(argv=None) -> dict:
     untrained = quality(model)
     history = fit(model, rule, data.train.x[:args.train_examples], epochs=args.epochs, batch_size=args.batch_size,
                   rng=args.seed, evaluators=[quality],
-                  callbacks=[SampleGrid(out / "samples-{epoch:02d}.png", title=f"{args.model} GAN samples")])
+                  callbacks=[SampleGrid(out / "samples-{epoch:02d}.png", title=f"{NAMES[args.model]} samples")])
     distances = [untrained["samples_frechet"], *history.metrics["samples_frechet"]]
-    plot_curves({f"{args.model} GAN": distances}, out / "frechet.png", epochs=list(range(len(distances))),
+    plot_curves({NAMES[args.model]: distances}, out / "frechet.png", epochs=list(range(len(distances))),
                 title="Fréchet distance of 1,000 samples to the test images", xlabel="Epochs trained",
                 ylabel="Fréchet distance (CNN features)")
     save_model(out / "generator.safetensors", model)
