@@ -85,3 +85,14 @@ def test_adversarial_training_on_digits_lowers_the_frechet_distance_and_reaches_
     history = fit(model, rule, data.train.x, epochs=120, batch_size=32, rng=0, evaluators=[quality], verbose=False)
     assert np.mean(history.metrics["samples_frechet"][-5:]) < 0.5 * untrained
     assert max(history.metrics["samples_classes"][-5:]) >= 3
+
+
+def test_a_saved_architecture_whose_networks_do_not_fit_is_refused_as_a_format_error():
+    from synaptica import FormatError
+    from synaptica.nn import module_from_config
+
+    config = {"type": "GAN", "generator": mlp([10, 100]).config(), "discriminator": mlp([784, 1]).config()}
+    with pytest.raises(FormatError, match=r"gan.json: model: GAN: the generator makes samples of shape \(100,\)"):
+        module_from_config(config, source="gan.json")
+    with pytest.raises(FormatError, match=r"needs exactly a 'generator' and a 'discriminator'"):
+        module_from_config({"type": "GAN", "generator": config["generator"]}, source="gan.json")
