@@ -127,6 +127,32 @@ def test_autoencoder_matches():
     check_same(model, np.random.default_rng(0).uniform(size=(6, 12)).astype(np.float32))
 
 
+def test_transposed_convolutions_match():
+    from synaptica.nn import ConvTranspose2d
+
+    dtype = np.float32  # onnxruntime implements ConvTranspose for float32 only
+
+    rng = np.random.default_rng(0)
+    model = Sequential(Linear(6, 2 * 3 * 3, rng=0, dtype=dtype), Unflatten((2, 3, 3)),
+                       ConvTranspose2d(2, 4, 4, stride=2, padding=1, output_padding=1, rng=1, dtype=dtype), ReLU(),
+                       ConvTranspose2d(4, 1, (3, 2), stride=(2, 1), padding=(1, 0), bias=False, rng=2, dtype=dtype),
+                       Flatten())
+    for layer in model.layers:
+        if getattr(layer, "bias", None) is not None:
+            layer.bias.data[...] = rng.normal(size=layer.bias.shape)
+    check_same(model, rng.normal(size=(5, 6)).astype(dtype), atol=1e-5)
+
+
+def test_a_gan_exports_its_generator():
+    from synaptica.models import dcgan
+
+    model = dcgan(noise_size=8, maps=4, rng=0)
+    randomise_batch_norm(model, np.random.default_rng(1))
+    proto = onnx_model(model)
+    assert proto.graph.input[0].type.tensor_type.shape.dim[1].dim_value == 8
+    check_same(model, np.random.default_rng(0).normal(size=(3, 8)).astype(np.float32), atol=1e-5)
+
+
 def test_a_module_outside_the_registry_is_refused():
     class Mine(Linear):
         pass

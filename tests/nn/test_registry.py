@@ -16,6 +16,7 @@ from synaptica.nn import (ELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Drop
                           Linear, MaxPool2d, Maxout, Module, PReLU, ReLU, Sequential, Sigmoid, Softmax, Softplus,
                           Tanh, Unflatten)
 from synaptica.nn import GRU, LSTM, RNN, Embedding, Jordan
+from synaptica.nn.conv_transpose import ConvTranspose2d
 from synaptica.nn.registry import LAYERS, module_from_config
 
 #: Module subclasses of synaptica.nn that a file may not name as a layer, and why
@@ -60,6 +61,8 @@ EXAMPLES = {
     "LSTM": (lambda dtype: LSTM(3, 4, peephole=True, bidirectional=True, rng=0, dtype=dtype), (2, 5, 3)),
     "GRU": (lambda dtype: GRU(3, 4, num_layers=2, return_sequences=True, rng=0, dtype=dtype), (2, 5, 3)),
     "Embedding": (lambda dtype: Embedding(6, 3, rng=0, dtype=dtype), (2, 5)),
+    "ConvTranspose2d": (lambda dtype: ConvTranspose2d(2, 3, (3, 2), stride=2, padding=(1, 0), output_padding=1,
+                                                      rng=0, dtype=dtype), (2, 2, 4, 3)),
 }
 
 

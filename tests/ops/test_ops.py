@@ -600,6 +600,30 @@ def conv_shapes(draw, bias: bool):
 
 
 @st.composite
+def conv_transpose_shapes(draw, bias: bool):
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
+    extra = (draw(st.integers(0, stride[0] - 1)), draw(st.integers(0, stride[1] - 1)))
+    batch, channels, maps = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    # the output, (size − 1)·stride − 2·padding + kernel + extra, must hold at least one pixel
+    sides = [draw(st.integers(1 + max(0, -((k + e - 2 * p - 1) // s)), 4))
+             for k, s, p, e in zip(kernel, stride, padding, extra)]
+    shapes = ((batch, channels, *sides), (channels, maps) + kernel) + (((maps,),) if bias else ())
+    return shapes, {"stride": size_param(stride), "padding": size_param(padding), "output_padding": size_param(extra)}
+
+
+def conv_transpose_row(name, shapes, bias=True, examples=CONV_EXAMPLES):
+    def build(t, p):
+        return ops.conv_transpose2d(t[0], t[1], t[2] if bias else None, p["stride"], p["padding"], p["output_padding"])
+
+    def twin(t, p):
+        return F.conv_transpose2d(t[0], t[1], t[2] if bias else None, p["stride"], p["padding"], p["output_padding"])
+
+    return Row(name, "conv_transpose2d", build, twin, shapes, (ANY,) * (3 if bias else 2), examples)
+
+
+@st.composite
 def pool_shapes(draw, padded: bool):
     kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     stride = draw(st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))))
@@ -805,6 +829,12 @@ ROWS: list[Row] = [
     conv_row("conv2d_no_bias", conv_shapes(bias=False), bias=False),
     conv_row("conv2d_strided_padded", pinned(((2, 3, 7, 5), (4, 3, 3, 2), (4,)), {"stride": (2, 1), "padding": (1, 0)}),
              examples=1),
+    # transposed convolution: stride, padding that crops, output padding, non-square kernels
+    conv_transpose_row("conv_transpose2d", conv_transpose_shapes(bias=True)),
+    conv_transpose_row("conv_transpose2d_no_bias", conv_transpose_shapes(bias=False), bias=False),
+    conv_transpose_row("conv_transpose2d_dcgan", pinned(((2, 3, 4, 3), (3, 2, 4, 4), (2,)),
+                                                        {"stride": 2, "padding": 1, "output_padding": (1, 0)}),
+                       examples=1),
     # pooling: max on distinct values (no window holds a tie), L2 away from 0 (where √ has no slope)
     pool_row("max_pool2d", "max_pool2d", max_pool, torch_max_pool, distinct, pool_shapes(padded=True)),
     pool_row("max_pool2d_overlapping", "max_pool2d", max_pool, torch_max_pool, distinct,
@@ -985,6 +1015,7 @@ LARGE_CASES = [
     ("softmax_ce_labels", ((64, 10),), {"labels": np.arange(64) % 10, "reduction": "mean"}),
     ("sigmoid_ce_labels", ((64, 10),), {"labels": (np.arange(64) * 7) % 10, "reduction": "sum"}),
     ("conv2d", ((4, 3, 12, 10), (6, 3, 5, 3), (6,)), {"stride": 1, "padding": (2, 1)}),
+    ("conv_transpose2d", ((4, 6, 7, 7), (6, 3, 4, 4), (3,)), {"stride": 2, "padding": 1, "output_padding": 1}),
     ("max_pool2d", ((4, 6, 12, 10),), {"kernel": 2, "stride": None, "padding": 0}),
     ("avg_pool2d", ((4, 6, 12, 10),), {"kernel": 3, "stride": 2, "padding": 1}),
     ("l2_pool2d", ((4, 6, 12, 10),), {"kernel": 2, "stride": None}),

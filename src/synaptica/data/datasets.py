@@ -203,6 +203,11 @@ def _missing_message(directory: Path) -> str:
     return f"{directory} lacks {', '.join(missing)} (looked for {wanted})"
 
 
+def user_cache(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The user cache: ``cache_dir``, else ``$SYNAPTICA_CACHE_DIR``, else ``~/.cache/synaptica``."""
+    return Path(cache_dir or os.environ.get("SYNAPTICA_CACHE_DIR") or "~/.cache/synaptica").expanduser()
+
+
 def _locate(source: _Source, data_dir: str | os.PathLike[str] | None,
             cache_dir: str | os.PathLike[str] | None, download: bool,
             search_system: bool) -> Path:
@@ -217,8 +222,7 @@ def _locate(source: _Source, data_dir: str | os.PathLike[str] | None,
     system = Path(source.system_dir)
     if search_system and _find_files(system) is not None:
         return system
-    cache_root = cache_dir or os.environ.get("SYNAPTICA_CACHE_DIR") or "~/.cache/synaptica"
-    cache = Path(cache_root).expanduser() / source.name
+    cache = user_cache(cache_dir) / source.name
     if _find_files(cache) is None:
         fix = (f"To fix: {source.install_hint + ', or ' if source.install_hint else ''}"
                f"put the four files in a directory and pass it as data_dir= (or set "

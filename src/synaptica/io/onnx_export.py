@@ -176,6 +176,16 @@ def _bayes_conv(g: _Graph, m, x: str, shape):
     return _conv(g, m, x, shape, m.weight_mu, m.bias_mu)
 
 
+def _conv_transpose(g: _Graph, m, x: str, shape):
+    inputs = [x, g.constant("weight", m.weight.data)]
+    if m.bias is not None:
+        inputs.append(g.constant("bias", m.bias.data))
+    out = g.node("ConvTranspose", inputs, kernel_shape=_window(m.kernel_size), strides=_window(m.stride),
+                 pads=_window(m.padding) * 2, output_padding=_window(m.output_padding))
+    sizes = m.output_shape(*[0 if size is None else size for size in shape[1:]])[1:]
+    return out, (m.out_channels, *[None if size is None else out for size, out in zip(shape[1:], sizes)])
+
+
 def _pool(op: str, **attributes):
     def export(g: _Graph, m, x: str, shape):
         padding = getattr(m, "padding", (0, 0))
@@ -235,6 +245,10 @@ def _char_language_model(g: _Graph, m, x: str, shape):
     return x, shape
 
 
+def _gan(g: _Graph, m, x: str, shape):
+    return _export(g, m.generator, x, shape)  # the inference path: noise -> samples
+
+
 def _ensemble(g: _Graph, m, x: str, shape):
     from synaptica.nn.ensemble import _gives_probabilities
 
@@ -261,7 +275,7 @@ Exporter = Callable[[_Graph, Module, str, tuple], tuple[str, tuple]]
 EXPORTERS: dict[str, Exporter] = {
     "Linear": _linear, "Sigmoid": _unary("Sigmoid"), "Tanh": _unary("Tanh"), "ReLU": _unary("Relu"),
     "Softmax": _unary("Softmax", axis=-1), "LeakyReLU": _leaky_relu, "ELU": _elu, "Softplus": _softplus,
-    "Conv2d": _conv, "MaxPool2d": _pool("MaxPool"), "AvgPool2d": _pool("AveragePool", count_include_pad=1),
+    "Conv2d": _conv, "ConvTranspose2d": _conv_transpose, "MaxPool2d": _pool("MaxPool"), "AvgPool2d": _pool("AveragePool", count_include_pad=1),
     "L2Pool2d": _pool("LpPool", p=2), "Flatten": _flatten, "Unflatten": _unflatten, "Dropout": _identity,
     "BatchNorm1d": _batch_norm, "BatchNorm2d": _batch_norm, "PReLU": _prelu, "Maxout": _maxout,
     "BayesLinear": _bayes_linear, "BayesConv2d": _bayes_conv,
@@ -269,6 +283,9 @@ EXPORTERS: dict[str, Exporter] = {
     "VAE": _vae, "CategoricalVAE": _categorical_vae,
     "RNN": export_gated, "LSTM": export_gated, "GRU": export_gated, "Jordan": export_jordan,
     "Embedding": export_embedding, "CharLanguageModel": _char_language_model,
+
+
+    "GAN": _gan,
 }
 
 
@@ -307,6 +324,10 @@ def input_shape(model: Module) -> tuple:
             first = first.encoder
         elif hasattr(first, "embedding"):
             first = first.embedding
+
+
+        elif hasattr(first, "generator") and hasattr(first, "discriminator"):
+            first = first.generator
         else:
             break
     if hasattr(first, "hidden_size"):  # a recurrent layer: (time, features), any number of steps

@@ -6,6 +6,9 @@ from synaptica.models.autoencoder import Autoencoder as Autoencoder
 from synaptica.models.autoencoder import dense_autoencoder as dense_autoencoder
 from synaptica.models.categorical_vae import CategoricalVAE as CategoricalVAE
 from synaptica.models.categorical_vae import dense_categorical_vae as dense_categorical_vae
+from synaptica.models.gan import GAN as GAN
+from synaptica.models.gan import dcgan as dcgan
+from synaptica.models.gan import mlp_gan as mlp_gan
 from synaptica.models.hopfield import Hopfield as Hopfield
 from synaptica.models.hopfield import Recall as Recall
 from synaptica.models.centres import Centres as Centres

@@ -26,6 +26,7 @@ from synaptica.nn.conv import Flatten as Flatten
 from synaptica.nn.conv import L2Pool2d as L2Pool2d
 from synaptica.nn.conv import MaxPool2d as MaxPool2d
 from synaptica.nn.embedding import Embedding as Embedding
+from synaptica.nn.conv_transpose import ConvTranspose2d as ConvTranspose2d
 from synaptica.nn.ensemble import Ensemble as Ensemble
 from synaptica.nn.init import INITIALISERS as INITIALISERS
 from synaptica.nn.linear import Linear as Linear

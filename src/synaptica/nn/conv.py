@@ -51,6 +51,18 @@ def _extras(stride: Pair, default_stride: Pair, padding: Pair) -> str:
     return text
 
 
+def set_geometry(layer: Module, in_channels: int, out_channels: int, kernel_size: Size, stride: Size, padding: Size,
+                 init: str) -> str:
+    """Check and set a convolution's channels, window, stride and padding; return the checked ``init``."""
+    name = type(layer).__name__
+    layer.in_channels = positive_int(name, "in_channels", in_channels)
+    layer.out_channels = positive_int(name, "out_channels", out_channels)
+    layer.kernel_size = as_pair(kernel_size, "kernel_size", name)
+    layer.stride = as_pair(stride, "stride", name)
+    layer.padding = as_pair(padding, "padding", name, minimum=0)
+    return one_of(name, "init", init, INITIALISERS)
+
+
 class Conv2d(Module):
     """A convolutional layer: ``out_channels`` feature maps, each a kernel slid over the input.
 
@@ -88,12 +100,7 @@ class Conv2d(Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Size, stride: Size = 1, padding: Size = 0,
                  bias: bool = True, init: str = "he", rng: SeedLike = None, dtype=np.float32):
-        self.in_channels = positive_int("Conv2d", "in_channels", in_channels)
-        self.out_channels = positive_int("Conv2d", "out_channels", out_channels)
-        init = one_of("Conv2d", "init", init, INITIALISERS)
-        self.kernel_size = as_pair(kernel_size, "kernel_size", "Conv2d")
-        self.stride = as_pair(stride, "stride", "Conv2d")
-        self.padding = as_pair(padding, "padding", "Conv2d", minimum=0)
+        init = set_geometry(self, in_channels, out_channels, kernel_size, stride, padding, init)
         if self.padding[0] >= self.kernel_size[0] or self.padding[1] >= self.kernel_size[1]:
             raise ValueError(f"Conv2d: padding {padding!r} must be smaller than the kernel "
                              f"{pair_text(self.kernel_size)} on each axis (wider padding only adds outputs "

@@ -35,6 +35,7 @@ from synaptica.nn.bayes_conv import BayesConv2d
 from synaptica.nn.budget import MAX_PARAMETERS
 from synaptica.nn.containers import Sequential
 from synaptica.nn.conv import AvgPool2d, Conv2d, Flatten, L2Pool2d, MaxPool2d
+from synaptica.nn.conv_transpose import ConvTranspose2d
 from synaptica.nn.dropout import Dropout
 from synaptica.nn.ensemble import Ensemble
 from synaptica.nn.linear import Linear
@@ -51,6 +52,7 @@ LAYER_CLASSES: tuple[type[Module], ...] = (
     Flatten, Unflatten, Dropout, BatchNorm1d, BatchNorm2d, PReLU, Maxout,
     BayesLinear, BayesConv2d,
     RNN, Jordan, LSTM, GRU, Embedding,
+    ConvTranspose2d,
 )
 
 
@@ -58,6 +60,12 @@ def _autoencoder() -> type[Module]:
     from synaptica.models.autoencoder import Autoencoder  # models build on nn: imported when asked for
 
     return Autoencoder
+
+
+def _gan() -> type[Module]:
+    from synaptica.models.gan import GAN  # models build on nn: imported when asked for
+
+    return GAN
 
 
 def _vae() -> type[Module]:
@@ -85,7 +93,7 @@ MODEL_LAYERS: dict[str, typing.Callable[[], type[Module]]] = {"CharLanguageModel
 #: the containers a saved architecture may name, each with a function giving its class
 CONTAINERS: dict[str, typing.Callable[[], type[Module]]] = {
     "Sequential": lambda: Sequential, "Ensemble": lambda: Ensemble, "Autoencoder": _autoencoder,
-    "VAE": _vae, "CategoricalVAE": _categorical_vae,
+    "VAE": _vae, "CategoricalVAE": _categorical_vae, "GAN": _gan,
 }
 
 #: the Python types ``json.loads`` gives for the values an annotation allows. A float argument takes
@@ -151,15 +159,7 @@ def layer_spec(cls: type[Module]) -> LayerSpec:
 LAYERS: dict[str, LayerSpec] = {cls.__name__: layer_spec(cls) for cls in LAYER_CLASSES}
 
 
-@functools.cache
-def spec_of(kind: str) -> LayerSpec | None:
-    """What a file may say about the layer or model-layer ``kind``; None for a name outside the registry."""
-    if kind in LAYERS:
-        return LAYERS[kind]
-    return layer_spec(MODEL_LAYERS[kind]()) if kind in MODEL_LAYERS else None
-
-
-#: how deeply containers (Sequential, Ensemble, Autoencoder) may nest in a saved architecture
+#: how deeply containers (Sequential, Ensemble, Autoencoder, GAN) may nest in a saved architecture
 MAX_NESTING = 64
 
 
@@ -221,6 +221,14 @@ class _Builder:
             from synaptica.models.vae import variational_from_config
 
             return variational_from_config(config, source, path, lambda part, at: self.build(part, at, depth + 1))
+        if kind == "GAN":
+            if set(config) != {"type", "generator", "discriminator"}:
+                raise FormatError(f"{source}: {path} (GAN) needs exactly a 'generator' and a 'discriminator'")
+            try:
+                return _gan()(self.build(config["generator"], f"{path}.generator", depth + 1),
+                              self.build(config["discriminator"], f"{path}.discriminator", depth + 1))
+            except ValueError as error:  # a ShapeError too: the two networks do not fit
+                raise FormatError(f"{source}: {path}: {error}") from None
         return self.layer(config, path)
 
     def layer(self, config: dict, path: str) -> Module:

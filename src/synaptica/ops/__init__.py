@@ -8,6 +8,7 @@ so tests/ops/test_sampling.py checks it against that definition and against PyTo
 
 from synaptica.ops.batch_norm import batch_norm as batch_norm
 from synaptica.ops.conv import conv2d as conv2d
+from synaptica.ops.conv_transpose import conv_transpose2d as conv_transpose2d
 from synaptica.ops.dropout import dropout as dropout
 from synaptica.ops.elementwise import add as add
 from synaptica.ops.elementwise import div as div
@@ -62,7 +63,7 @@ DIFFERENTIABLE_OPS = (
     "matmul", "linear", "sum", "mean", "max", "reshape", "transpose", "getitem",
     "concat", "stack", "split", "where", "softmax",
     "log_softmax", "quadratic_cost", "sigmoid_cross_entropy", "softmax_cross_entropy",
-    "conv2d", "max_pool2d", "avg_pool2d", "l2_pool2d",
+    "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "l2_pool2d",
     "dropout", "batch_norm", "prelu",
     "scale_mixture_log_prior",
     "reparameterize", "gaussian_kl", "categorical_kl", "gumbel_softmax",

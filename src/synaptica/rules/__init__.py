@@ -1,5 +1,6 @@
 """Learning rules: what signal reaches each parameter's gradient."""
 
+from synaptica.rules.adversarial import Adversarial as Adversarial
 from synaptica.rules.backprop import Backprop as Backprop
 from synaptica.rules.base import GradientRule as GradientRule
 from synaptica.rules.base import LearningRule as LearningRule
@@ -21,7 +22,7 @@ from synaptica.rules.teacher_forcing import TeacherForcing as TeacherForcing
 #: Every learning rule by name, derived from the classes' own ``name``.
 RULES = {rule.name: rule for rule in (Backprop, FeedbackAlignment, DirectFeedbackAlignment, EvolutionStrategies,
                                       DampedNewton, MiniBatchKMeans, Hebb, Oja, Sanger, OnlineSOM, BatchSOM,
-                                      Variational, STDP, TeacherForcing)}
+                                      Variational, STDP, TeacherForcing, Adversarial)}
 
 #: The rules that train any network's parameters from a cost (what ``synaptica train --rule`` offers);
 #: the others learn without one (mini-batch k-means moves centres, the SOM rules move a map's
