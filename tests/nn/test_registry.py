@@ -13,7 +13,7 @@ import synaptica.nn
 from synaptica import FormatError, Tensor
 from synaptica.io import load_model, save_model, save_tensors
 from synaptica.nn import (ELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, L2Pool2d, LeakyReLU,
-                          Linear, MaxPool2d, Maxout, Module, PReLU, ReLU, Sequential, Sigmoid, Softmax, Softplus,
+                          Linear, MaxPool2d, Maxout, Module, PReLU, RBM, ReLU, Sequential, Sigmoid, Softmax, Softplus,
                           Tanh, Unflatten)
 from synaptica.nn.registry import LAYERS, module_from_config
 
@@ -47,6 +47,7 @@ EXAMPLES = {
     "BatchNorm2d": (lambda dtype: BatchNorm2d(2, eps=1e-4, momentum=0.5, dtype=dtype), (2, 2, 3, 3)),
     "PReLU": (lambda dtype: PReLU(5, init=0.1, dtype=dtype), (3, 5)),
     "Maxout": (lambda dtype: Maxout(5, 4, pieces=3, rng=0, dtype=dtype), (3, 5)),
+    "RBM": (lambda dtype: RBM(5, 4, rng=0, dtype=dtype), (3, 5)),
 }
 
 

@@ -75,6 +75,12 @@ def _linear(g: _Graph, m, x: str, shape):
     return g.node("Gemm", inputs, transB=1), (m.out_features,)
 
 
+def _rbm(g: _Graph, m, x: str, shape):
+    """An RBM's inference path, p(h = 1 | v) = σ(v Wᵀ + c)."""
+    z = g.node("Gemm", [x, g.constant("weight", m.weight.data), g.constant("bias", m.hidden_bias.data)], transB=1)
+    return g.node("Sigmoid", [z]), (m.hidden,)
+
+
 def _maxout(g: _Graph, m, x: str, shape):
     z = g.node("Gemm", [x, g.constant("weight", m.weight.data), g.constant("bias", m.bias.data)], transB=1)
     pieces = g.node("Reshape", [z, g.constant("shape", [0, m.out_features, m.pieces], np.int64)])
@@ -207,7 +213,7 @@ EXPORTERS: dict[str, Exporter] = {
     "Softmax": _unary("Softmax", axis=-1), "LeakyReLU": _leaky_relu, "ELU": _elu, "Softplus": _softplus,
     "Conv2d": _conv, "MaxPool2d": _pool("MaxPool"), "AvgPool2d": _pool("AveragePool", count_include_pad=1),
     "L2Pool2d": _pool("LpPool", p=2), "Flatten": _flatten, "Unflatten": _unflatten, "Dropout": _identity,
-    "BatchNorm1d": _batch_norm, "BatchNorm2d": _batch_norm, "PReLU": _prelu, "Maxout": _maxout,
+    "BatchNorm1d": _batch_norm, "BatchNorm2d": _batch_norm, "PReLU": _prelu, "Maxout": _maxout, "RBM": _rbm,
     "Sequential": _sequential, "Ensemble": _ensemble, "Autoencoder": _autoencoder,
 }
 

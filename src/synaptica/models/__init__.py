@@ -8,3 +8,4 @@ from synaptica.models.hopfield import Hopfield as Hopfield
 from synaptica.models.hopfield import Recall as Recall
 from synaptica.models.centres import Centres as Centres
 from synaptica.models.som import SelfOrganizingMap as SelfOrganizingMap
+from synaptica.nn.rbm import RBM as RBM

@@ -29,5 +29,6 @@ from synaptica.nn.module import Parameter as Parameter
 from synaptica.nn.module import input_tensor as input_tensor
 from synaptica.nn.module import model_dtype as model_dtype
 from synaptica.nn.prelu import PReLU as PReLU
+from synaptica.nn.rbm import RBM as RBM
 from synaptica.nn.unflatten import Unflatten as Unflatten
 from synaptica.nn.registry import module_from_config as module_from_config

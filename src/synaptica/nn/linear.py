@@ -43,12 +43,8 @@ class Linear(Module):
         self.bias = Parameter(bias_values, regularized=False) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
-        shape = x.data.shape
-        if len(shape) != 2 or shape[1] != self.in_features:
-            hint = "Flatten the images first (x.reshape(len(x), -1))." if len(shape) > 2 else None
-            raise ShapeError(shape_message(repr(self), shape, f"(batch, {self.in_features})", hint))
-        check_input_dtype(self, x, self.weight)
-        check_activation(repr(self), shape, "output", (shape[0], self.out_features))
+        check_rows(self, x, self.in_features, self.weight)
+        check_activation(repr(self), x.data.shape, "output", (x.data.shape[0], self.out_features))
         return ops.linear(x, self.weight, self.bias, self.feedback)
 
     @classmethod
@@ -61,3 +57,12 @@ class Linear(Module):
 
     def __repr__(self) -> str:
         return f"Linear({self.in_features}→{self.out_features})"
+
+
+def check_rows(layer: Module, x: Tensor, features: int, weight: Parameter) -> None:
+    """Refuse an input that is not (batch, ``features``) rows in the dtype of ``weight``, naming ``layer``."""
+    shape = x.data.shape
+    if len(shape) != 2 or shape[1] != features:
+        hint = "Flatten the images first (x.reshape(len(x), -1))." if len(shape) > 2 else None
+        raise ShapeError(shape_message(repr(layer), shape, f"(batch, {features})", hint))
+    check_input_dtype(layer, x, weight)

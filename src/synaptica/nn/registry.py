@@ -38,12 +38,13 @@ from synaptica.nn.linear import Linear
 from synaptica.nn.maxout import Maxout
 from synaptica.nn.module import Module
 from synaptica.nn.prelu import PReLU
+from synaptica.nn.rbm import RBM
 from synaptica.nn.unflatten import Unflatten
 
 #: the layers a saved architecture may name, besides the containers Sequential and Ensemble
 LAYER_CLASSES: tuple[type[Module], ...] = (
     Linear, Sigmoid, Tanh, ReLU, Softmax, LeakyReLU, ELU, Softplus, Conv2d, MaxPool2d, AvgPool2d, L2Pool2d,
-    Flatten, Unflatten, Dropout, BatchNorm1d, BatchNorm2d, PReLU, Maxout,
+    Flatten, Unflatten, Dropout, BatchNorm1d, BatchNorm2d, PReLU, Maxout, RBM,
 )
 
 

@@ -4,6 +4,7 @@ from synaptica.rules.backprop import Backprop as Backprop
 from synaptica.rules.base import GradientRule as GradientRule
 from synaptica.rules.base import LearningRule as LearningRule
 from synaptica.rules.base import gradient_step as gradient_step
+from synaptica.rules.contrastive_divergence import ContrastiveDivergence as ContrastiveDivergence
 from synaptica.rules.direct_feedback_alignment import DirectFeedbackAlignment as DirectFeedbackAlignment
 from synaptica.rules.evolution_strategies import EvolutionStrategies as EvolutionStrategies
 from synaptica.rules.feedback_alignment import FeedbackAlignment as FeedbackAlignment
@@ -17,11 +18,12 @@ from synaptica.rules.som import OnlineSOM as OnlineSOM
 
 #: Every learning rule by name, derived from the classes' own ``name``.
 RULES = {rule.name: rule for rule in (Backprop, FeedbackAlignment, DirectFeedbackAlignment, EvolutionStrategies,
-                                      DampedNewton, MiniBatchKMeans, Hebb, Oja, Sanger, OnlineSOM, BatchSOM)}
+                                      DampedNewton, MiniBatchKMeans, Hebb, Oja, Sanger, OnlineSOM, BatchSOM,
+                                      ContrastiveDivergence)}
 
 #: The rules that train a network's parameters from a cost (what ``synaptica train --rule`` offers);
 #: the others learn without one: mini-batch k-means moves centres, the SOM rules move a map's
-#: prototypes, the Hebbian rules follow activity.
+#: prototypes, the Hebbian rules follow activity, contrastive divergence trains an RBM.
 NETWORK_RULES = {name: rule for name, rule in RULES.items() if "cost" in rule.arguments}
 
 #: The Hebbian rules: one bias-free linear layer trained on inputs alone (:mod:`synaptica.rules.hebbian`).
