@@ -49,6 +49,7 @@ import numpy as np
 
 from synaptica.checks import positive_int
 from synaptica.nn.rbm import RBM, bernoulli
+from synaptica.parallel.blas import blas_threads, training_threads
 from synaptica.ops.elementwise import sigmoid_array, softplus_array
 
 #: the most units of the smaller layer :func:`exact_log_partition` enumerates (2**20 states)
@@ -132,14 +133,13 @@ def ais_log_partition(rbm: RBM, rng: np.random.Generator, chains: int = 100, bet
     schedule = _schedule(betas)
     v = bernoulli(np.broadcast_to(sigmoid_array(base), (chains, rbm.visible)).copy(), rng)
     log_weight = np.zeros(chains)
-
-    def log_f(v: np.ndarray, beta: float) -> np.ndarray:
-        return v @ ((1 - beta) * base + beta * b) + softplus_array(beta * (v @ weight.T + c)).sum(axis=1)
-
-    for previous, beta in zip(schedule[:-1], schedule[1:]):
-        log_weight += log_f(v, beta) - log_f(v, previous)
-        h = bernoulli(sigmoid_array(beta * (v @ weight.T + c)), rng)
-        v = bernoulli(sigmoid_array(beta * (h @ weight) + (1 - beta) * base + beta * b), rng)
+    with blas_threads(training_threads(chains)):  # products with a batch of chains: fit's thread policy
+        for previous, beta in zip(schedule[:-1], schedule[1:]):
+            a = v @ weight.T + c  # one product serves both log-weights and the hidden sample
+            log_weight += (beta - previous) * (v @ (b - base))
+            log_weight += (softplus_array(beta * a) - softplus_array(previous * a)).sum(axis=1)
+            h = bernoulli(sigmoid_array(beta * a), rng)
+            v = bernoulli(sigmoid_array(beta * (h @ weight) + (1 - beta) * base + beta * b), rng)
     log_z0 = float(softplus_array(base).sum() + rbm.hidden * np.log(2.0))
     estimate = log_z0 + _log_mean_exp(log_weight)
     ratios = np.exp(log_weight - log_weight.max())
