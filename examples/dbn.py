@@ -85,7 +85,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--pretrain-epochs", type=int, default=5)
     parser.add_argument("--pretrain-rate", type=float, default=0.05)
     parser.add_argument("--epochs", type=int, default=5, help="fine-tuning epochs, and the random start's")
-    parser.add_argument("--learning-rate", type=float, default=0.1)
+    parser.add_argument("--learning-rate", type=float, default=0.03, help="fine-tuning η, and the random start's")
     parser.add_argument("--write-epochs", type=int, default=50)
     parser.add_argument("--gibbs-steps", type=int, default=1000)
     parser.add_argument("--only", choices=["read", "write"])
