@@ -56,15 +56,15 @@ def test_free_energy_and_log_partition_match_enumerating_every_state():
 
 
 def test_annealed_importance_sampling_finds_the_exact_log_partition():
-    """Fixed seed, 400 chains and 3,000 temperatures on a 10 × 6 RBM: the estimate sits within a few
-    hundredths of a nat of log Z (its standard error is below 0.01); with the data's base rates too."""
+    """Fixed seed, 200 chains and 1,000 temperatures on a 10 × 6 RBM: the estimate sits within a
+    hundredth of a nat of log Z (measured 0.001 and 0.013; standard error about 0.01): held to 0.1."""
     rbm = tiny_rbm(visible=10, hidden=6, scale=1.0, seed=3)
     exact = exact_log_partition(rbm)
-    estimate, error = ais_log_partition(rbm, np.random.default_rng(0), chains=400, betas=3000)
-    assert error < 0.02
+    estimate, error = ais_log_partition(rbm, np.random.default_rng(0), chains=200, betas=1000)
+    assert error < 0.03
     assert estimate == pytest.approx(exact, abs=0.1)
     samples = (np.random.default_rng(1).random((200, 10)) < 0.3).astype(float)
-    based, _ = ais_log_partition(rbm, np.random.default_rng(0), chains=400, betas=3000, base=pixel_log_odds(samples))
+    based, _ = ais_log_partition(rbm, np.random.default_rng(0), chains=200, betas=1000, base=pixel_log_odds(samples))
     assert based == pytest.approx(exact, abs=0.1)
     ll = log_likelihood(rbm, samples, exact)
     assert ll == pytest.approx(np.mean(-rbm.free_energy(samples)) - exact) and ll < 0
