@@ -5,11 +5,12 @@
 turns the distances of n points to k centres into one matrix product (n, d) @ (d, k), which BLAS
 does far faster than a loop over centres. The product is made for a block of rows at a time, so
 the (rows, k) distance matrix never exceeds :data:`CHUNK_ELEMENTS` numbers whatever n is, and a
-block of at most :data:`CHUNK_ROWS` points stays in cache between k-means' two products (distances,
-then sums per centre): 1.2× faster than whole-array products on 10,000 images at k = 10. Rounding
+block of at most :data:`CHUNK_ROWS` points stays in cache between mini-batch k-means' two products
+(distances, then sums per centre): 1.2× faster than whole-array products on 10,000 images at k = 10. Rounding
 can make a distance of a point to itself slightly negative; distances are clipped at 0.
 
-k-means, its seeding, the mini-batch rule and the anomaly scores all measure distances here.
+k-means (with :func:`two_nearest` and :func:`label_sums`), its seeding, the mini-batch rule and the
+anomaly scores all measure distances here.
 """
 
 from __future__ import annotations

@@ -32,8 +32,10 @@ class KMeans:
     ``n_init`` runs from different starts keep the one of lowest inertia.
 
     The distances are one matrix product per block of points (‖x‖² − 2x·μ + ‖μ‖²,
-    :mod:`synaptica.unsupervised.distances`), so memory stays bounded for any number of points.
-    The products have k columns, as a training step's have a batch's rows, so they run on the BLAS
+    :mod:`synaptica.unsupervised.distances`), so memory stays bounded for any number of points;
+    an iteration measures only the points whose label may have changed (Hamerly's bounds) and
+    corrects the cluster sums by the points that changed label (:func:`lloyd`), with the labels of
+    Lloyd's algorithm. The products have k columns, as a training step's have a batch's rows, so they run on the BLAS
     threads ``fit`` would give a batch of k (:func:`synaptica.parallel.blas.training_threads`: one
     for k < 64 or on a machine of two cores, where a second OpenBLAS thread spins after each small
     product and measured 3× slower). A run stops when no label changes, when the centres moved by
