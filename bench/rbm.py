@@ -1,12 +1,12 @@
 """A Bernoulli RBM in synaptica against scikit-learn's BernoulliRBM, on binarised Fashion-MNIST, in one process.
 
-    PYTHONPATH=src python bench/rbm.py                                   # the full figure: 50,000 images, scikit-learn's defaults
-    PYTHONPATH=src python bench/rbm.py --examples 10000 --epochs 5       # a shorter run
+    PYTHONPATH=src python bench/rbm.py                                 # 50,000 images, scikit-learn's defaults
+    PYTHONPATH=src python bench/rbm.py --examples 10000 --epochs 5     # a shorter run
 
 Three models with the same settings (hidden units, learning rate, batch size, epochs; weights start
-N(0, 0.01²), biases 0, in float32 on both sides): scikit-learn's ``BernoulliRBM`` (which is PCD-1
-with as many chains as a batch has rows), synaptica's ``ContrastiveDivergence(persistent=True)``
-(the same algorithm) and synaptica's CD-1. synaptica's batches come in the stored order, as
+N(0, 0.01²), biases 0, in float32 on both sides, or ``--dtype float64``): scikit-learn's
+``BernoulliRBM`` (which is PCD-1 with as many chains as a batch has rows), synaptica's
+``ContrastiveDivergence(persistent=True)`` (the same algorithm) and synaptica's CD-1. synaptica's batches come in the stored order, as
 scikit-learn's do (``--shuffle``: shuffled every epoch, as ``fit`` does by default). Each is trained
 on one BLAS thread, timed, and measured the same way:
 
@@ -38,7 +38,9 @@ from sklearn.neural_network import BernoulliRBM  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from synaptica.data.loaders import ArraySource  # noqa: E402
-from synaptica.models.rbm import ais_log_partition, exact_pseudo_likelihood, log_likelihood, pseudo_likelihood  # noqa: E402
+from synaptica.models.rbm import (  # noqa: E402
+    ais_log_partition, exact_pseudo_likelihood, log_likelihood, pseudo_likelihood,
+)
 from synaptica.nn import RBM  # noqa: E402
 from synaptica.nn.rbm import binarise, pixel_log_odds  # noqa: E402
 from synaptica.rules import ContrastiveDivergence  # noqa: E402
@@ -66,12 +68,13 @@ def main(argv=None) -> dict:
     parser.add_argument("--shuffle", action="store_true",
                         help="synaptica shuffles the batches every epoch (default: the stored order, as scikit-learn)")
     parser.add_argument("--no-cd", action="store_true", help="leave out synaptica's CD-1 row")
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="for both libraries")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="write the figures to this file")
     args = parser.parse_args(argv)
 
     data = common.load("fashion-mnist")
-    x = binarise(data.train.x[:args.examples].reshape(-1, 784))
+    x = binarise(data.train.x[:args.examples].reshape(-1, 784)).astype(args.dtype)
     test = binarise(data.test.x.reshape(-1, 784))
     flips = np.random.RandomState(args.seed).randint(0, 784, len(test))  # the bits score_samples would flip
     print(f"binarised Fashion-MNIST: {len(x)} training images, {args.hidden} hidden units, η = {args.learning_rate}, "
@@ -79,7 +82,7 @@ def main(argv=None) -> dict:
           "test images", flush=True)
 
     def synaptica_model(persistent: bool) -> RBM:
-        rbm = RBM(784, args.hidden, rng=args.seed)
+        rbm = RBM(784, args.hidden, rng=args.seed, dtype=args.dtype)
         fit(rbm, ContrastiveDivergence(args.learning_rate, persistent=persistent),
             ArraySource(x, batch_size=args.batch_size, shuffle=args.shuffle), epochs=args.epochs, rng=args.seed,
             verbose=False, blas=1)

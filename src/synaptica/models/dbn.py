@@ -62,7 +62,8 @@ class DeepBeliefNet:
         generator = as_generator(rng)
         if self.labels and y is None:
             raise ValueError(f"DeepBeliefNet with {self.labels} label units: pretrain needs the labels y")
-        data = check_binary(f"{self!r}.pretrain", np.asarray(x, dtype=self.rbms[0].weight.data.dtype).reshape(len(x), -1))
+        data = np.asarray(x, dtype=self.rbms[0].weight.data.dtype).reshape(len(x), -1)
+        check_binary(f"{self!r}.pretrain", data)
         histories = []
         for i, rbm in enumerate(self.rbms):
             top = i == len(self.rbms) - 1

@@ -126,7 +126,8 @@ def ais_log_partition(rbm: RBM, rng: np.random.Generator, chains: int = 100, bet
         base: b_A, the base model's visible biases (zero when not given; the data's pixel log-odds
             from :func:`~synaptica.nn.rbm.pixel_log_odds` make a better start).
     """
-    chains, betas = positive_int("ais_log_partition", "chains", chains), positive_int("ais_log_partition", "betas", betas)
+    chains = positive_int("ais_log_partition", "chains", chains)
+    betas = positive_int("ais_log_partition", "betas", betas)
     weight = rbm.weight.data.astype(np.float64)
     b, c = rbm.visible_bias.data.astype(np.float64), rbm.hidden_bias.data.astype(np.float64)
     base = np.zeros(rbm.visible) if base is None else np.asarray(base, dtype=np.float64)
