@@ -13,7 +13,7 @@ import synaptica.nn
 from synaptica import FormatError, Tensor
 from synaptica.io import load_model, save_model, save_tensors
 from synaptica.nn import (ELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, L2Pool2d, LeakyReLU,
-                          Linear, MaxPool2d, Maxout, Module, PReLU, ReLU, Sequential, Sigmoid, Softmax, Softplus,
+                          Linear, MaxPool2d, Maxout, Module, PReLU, RBM, ReLU, Sequential, Sigmoid, Softmax, Softplus,
                           Tanh, Unflatten)
 from synaptica.nn import GRU, LSTM, RNN, Embedding, Jordan
 from synaptica.nn.conv_transpose import ConvTranspose2d
@@ -63,6 +63,7 @@ EXAMPLES = {
     "Embedding": (lambda dtype: Embedding(6, 3, rng=0, dtype=dtype), (2, 5)),
     "ConvTranspose2d": (lambda dtype: ConvTranspose2d(2, 3, (3, 2), stride=2, padding=(1, 0), output_padding=1,
                                                       rng=0, dtype=dtype), (2, 2, 4, 3)),
+    "RBM": (lambda dtype: RBM(5, 4, rng=0, dtype=dtype), (3, 5)),
 }
 
 

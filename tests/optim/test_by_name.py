@@ -72,9 +72,10 @@ def test_rules_by_name():
     optimizer = make_optimizer("sgd", mlp(SIZES, "sigmoid", rng=0).parameters(), 0.1)
     assert set(RULES) == {"backprop", "feedback-alignment", "direct-feedback-alignment", "evolution-strategies",
                           "damped-newton", "minibatch-kmeans", "hebb", "oja", "sanger", "som", "batch-som",
-                          "variational", "stdp", "teacher-forcing", "adversarial"}
+                          "variational", "stdp", "teacher-forcing", "adversarial", "contrastive-divergence"}
     assert set(rules.NETWORK_RULES) == set(RULES) - {"minibatch-kmeans", "hebb", "oja", "sanger", "som", "batch-som",
-                                                     "variational", "stdp", "teacher-forcing", "adversarial"}
+                                                     "variational", "stdp", "teacher-forcing", "adversarial",
+                                                     "contrastive-divergence"}
     backprop = make_rule("backprop", cost, optimizer)
     assert isinstance(backprop, Backprop) and backprop.optimizer is optimizer
     assert isinstance(make_rule("feedback-alignment", cost, optimizer), FeedbackAlignment)

@@ -65,3 +65,23 @@ def test_bad_inputs_are_refused_with_both_sizes(images):
         KMeans(2).fit(images[0])
     with pytest.raises(ValueError, match="NaN or infinite"):
         KMeans(2).fit(np.array([[0.0], [np.nan]]))
+
+
+def _plain_lloyd(x, centres, iterations):
+    """Lloyd's algorithm written out: every distance measured, every sum taken afresh (float64)."""
+    for _ in range(iterations):
+        labels = ((x[:, None, :] - centres[None]) ** 2).sum(axis=2).argmin(axis=1)
+        centres = np.stack([x[labels == j].mean(axis=0) for j in range(len(centres))])
+    return centres, ((x[:, None, :] - centres[None]) ** 2).sum(axis=2).argmin(axis=1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_skipping_settled_points_and_correcting_sums_changes_no_label(images, dtype):
+    """The bounds skip distances and the sums are corrected, not retaken: the labels and centres after
+    each number of iterations are those of Lloyd's algorithm written out."""
+    x = images[:1500].astype(dtype)
+    for iterations in (1, 3, 12):
+        ours = KMeans(12, init=x[:12], max_iter=iterations, tol=0.0).fit(x)
+        centres, labels = _plain_lloyd(x.astype(np.float64), x[:12].astype(np.float64), iterations)
+        assert np.array_equal(ours.labels_, labels), iterations
+        np.testing.assert_allclose(ours.cluster_centers_, centres, atol=1e-5 if dtype == np.float32 else 1e-10)

@@ -97,6 +97,12 @@ def _bayes_linear(g: _Graph, m, x: str, shape):
     return _gemm(g, x, m.weight_mu, m.bias_mu, m.out_features)
 
 
+def _rbm(g: _Graph, m, x: str, shape):
+    """An RBM's inference path, p(h = 1 | v) = σ(v Wᵀ + c)."""
+    z = g.node("Gemm", [x, g.constant("weight", m.weight.data), g.constant("bias", m.hidden_bias.data)], transB=1)
+    return g.node("Sigmoid", [z]), (m.hidden,)
+
+
 def _maxout(g: _Graph, m, x: str, shape):
     z = g.node("Gemm", [x, g.constant("weight", m.weight.data), g.constant("bias", m.bias.data)], transB=1)
     pieces = g.node("Reshape", [z, g.constant("shape", [0, m.out_features, m.pieces], np.int64)])
@@ -279,6 +285,7 @@ EXPORTERS: dict[str, Exporter] = {
     "L2Pool2d": _pool("LpPool", p=2), "Flatten": _flatten, "Unflatten": _unflatten, "Dropout": _identity,
     "BatchNorm1d": _batch_norm, "BatchNorm2d": _batch_norm, "PReLU": _prelu, "Maxout": _maxout,
     "BayesLinear": _bayes_linear, "BayesConv2d": _bayes_conv,
+    "RBM": _rbm,
     "Sequential": _sequential, "Ensemble": _ensemble, "Autoencoder": _autoencoder,
     "VAE": _vae, "CategoricalVAE": _categorical_vae,
     "RNN": export_gated, "LSTM": export_gated, "GRU": export_gated, "Jordan": export_jordan,

@@ -17,3 +17,4 @@ from synaptica.models.vae import VAE as VAE
 from synaptica.models.vae import dense_vae as dense_vae
 from synaptica.models.snn import Neurons as Neurons
 from synaptica.models.snn import SpikingNetwork as SpikingNetwork
+from synaptica.nn.rbm import RBM as RBM

@@ -40,5 +40,6 @@ from synaptica.nn.recurrent import GRU as GRU
 from synaptica.nn.recurrent import LSTM as LSTM
 from synaptica.nn.recurrent import RNN as RNN
 from synaptica.nn.recurrent import Jordan as Jordan
+from synaptica.nn.rbm import RBM as RBM
 from synaptica.nn.unflatten import Unflatten as Unflatten
 from synaptica.nn.registry import module_from_config as module_from_config

@@ -76,3 +76,12 @@ def check_linear_input(layer: Module, x: Tensor, weight: Parameter, steps: bool 
         raise ShapeError(shape_message(repr(layer), shape, expected, hint))
     check_input_dtype(layer, x, weight)
     check_activation(repr(layer), shape, "output", (*shape[:-1], layer.out_features))
+
+
+def check_rows(layer: Module, x: Tensor, features: int, weight: Parameter) -> None:
+    """Refuse an input that is not (batch, ``features``) rows in the dtype of ``weight``, naming ``layer``."""
+    shape = x.data.shape
+    if len(shape) != 2 or shape[1] != features:
+        hint = "Flatten the images first (x.reshape(len(x), -1))." if len(shape) > 2 else None
+        raise ShapeError(shape_message(repr(layer), shape, f"(batch, {features})", hint))
+    check_input_dtype(layer, x, weight)

@@ -44,6 +44,7 @@ from synaptica.nn.module import Module
 from synaptica.nn.prelu import PReLU
 from synaptica.nn.embedding import Embedding
 from synaptica.nn.recurrent import GRU, LSTM, RNN, Jordan
+from synaptica.nn.rbm import RBM
 from synaptica.nn.unflatten import Unflatten
 
 #: the layers a saved architecture may name, besides the containers Sequential and Ensemble
@@ -53,6 +54,7 @@ LAYER_CLASSES: tuple[type[Module], ...] = (
     BayesLinear, BayesConv2d,
     RNN, Jordan, LSTM, GRU, Embedding,
     ConvTranspose2d,
+    RBM,
 )
 
 

@@ -5,6 +5,7 @@ from synaptica.rules.backprop import Backprop as Backprop
 from synaptica.rules.base import GradientRule as GradientRule
 from synaptica.rules.base import LearningRule as LearningRule
 from synaptica.rules.base import gradient_step as gradient_step
+from synaptica.rules.contrastive_divergence import ContrastiveDivergence as ContrastiveDivergence
 from synaptica.rules.direct_feedback_alignment import DirectFeedbackAlignment as DirectFeedbackAlignment
 from synaptica.rules.evolution_strategies import EvolutionStrategies as EvolutionStrategies
 from synaptica.rules.feedback_alignment import FeedbackAlignment as FeedbackAlignment
@@ -22,12 +23,13 @@ from synaptica.rules.teacher_forcing import TeacherForcing as TeacherForcing
 #: Every learning rule by name, derived from the classes' own ``name``.
 RULES = {rule.name: rule for rule in (Backprop, FeedbackAlignment, DirectFeedbackAlignment, EvolutionStrategies,
                                       DampedNewton, MiniBatchKMeans, Hebb, Oja, Sanger, OnlineSOM, BatchSOM,
-                                      Variational, STDP, TeacherForcing, Adversarial)}
+                                      Variational, STDP, TeacherForcing, Adversarial,
+                                      ContrastiveDivergence)}
 
 #: The rules that train any network's parameters from a cost (what ``synaptica train --rule`` offers);
 #: the others learn without one (mini-batch k-means moves centres, the SOM rules move a map's
 #: prototypes, the Hebbian rules follow activity, the variational rule minimises a VAE's own −ELBO,
-#: STDP follows spike times) or need a model of one kind, named by their ``needs`` (teacher forcing:
+#: STDP follows spike times, contrastive divergence trains an RBM) or need a model of one kind, named by their ``needs`` (teacher forcing:
 #: a sequence-to-sequence model's ``teacher_forced``).
 NETWORK_RULES = {name: rule for name, rule in RULES.items()
                  if "cost" in rule.arguments and not getattr(rule, "needs", None)}

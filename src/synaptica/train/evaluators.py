@@ -15,6 +15,7 @@ import numpy as np
 
 from synaptica.losses import Cost
 from synaptica.nn.module import Module
+from synaptica.nn.rbm import check_binary
 from synaptica.random import stream
 from synaptica.tensor import Tensor, no_grad
 from synaptica.train.evaluate import Evaluation, evaluate, predict
@@ -230,3 +231,28 @@ class SpikeVotes:
 
     def __repr__(self) -> str:
         return f"SpikeVotes({self.name}, {len(self.label_x)} labelling and {len(self.x)} scored images)"
+
+
+class PseudoLikelihood:
+    """An RBM's mean pseudo-likelihood of binary data ``x``: ``<name>_pseudo_likelihood``.
+
+    scikit-learn's stochastic estimate (:func:`synaptica.models.rbm.pseudo_likelihood`), one flipped
+    bit per example; the bits are drawn once, from ``seed``, so every epoch is measured on the same
+    ones and the curve moves only with the model.
+    """
+
+    def __init__(self, x: np.ndarray, name: str = "validation", seed: int = 0):
+        self.x = check_binary(f"PseudoLikelihood({name})", data_matrix(f"PseudoLikelihood({name})", x))
+        self.flips = stream(seed, "pseudo-likelihood").integers(0, self.x.shape[1], size=len(self.x))
+        self.name = name
+
+    def __call__(self, model: Module) -> dict[str, float]:
+        from synaptica.models.rbm import pseudo_likelihood  # models build on train: imported when measured
+
+        return {f"{self.name}_pseudo_likelihood": float(np.mean(pseudo_likelihood(model, self.x, self.flips)))}
+
+    def summary(self, metrics: dict[str, float]) -> str:
+        return f"{self.name} pseudo-likelihood {metrics[f'{self.name}_pseudo_likelihood']:.3f}"
+
+    def __repr__(self) -> str:
+        return f"PseudoLikelihood({self.name}, {len(self.x)} examples)"

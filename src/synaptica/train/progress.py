@@ -33,7 +33,8 @@ class EpochReport:
 
     With evaluators, Nielsen's ``Epoch 3: 8694 / 10000  accuracy 0.8694  cost 0.3539  train cost
     0.3272 (1.44 s)``, each evaluator contributing its ``summary``; without, ``Epoch 3 complete:
-    train cost 0.3272 (1.44 s)``. When training stops early, :meth:`end` says why.
+    train cost 0.3272 (1.44 s)``; the train cost is left out when the rule's steps report none (persistent
+    contrastive divergence). When training stops early, :meth:`end` says why.
     """
 
     def __init__(self, evaluators: Sequence = (), out=None):
@@ -43,10 +44,11 @@ class EpochReport:
     def __call__(self, epoch: int, history: History, model: Module) -> None:
         latest = {name: values[-1] for name, values in history.metrics.items() if values}
         timing = f"({history.seconds[-1]:.2f} s)"
-        train = f"train cost {latest.get('train_cost', float('nan')):.4f}"
+        costed = bool(history.step_losses) and len(history.step_losses[-1]) > 0  # some rules' steps report no cost
+        train = f"train cost {latest.get('train_cost', float('nan')):.4f} " if costed else ""
         parts = [evaluator.summary(latest) for evaluator in self.evaluators]
-        line = (f"Epoch {epoch}: {'  '.join(parts)}  {train} {timing}" if parts
-                else f"Epoch {epoch} complete: {train} {timing}")
+        line = (f"Epoch {epoch}: {'  '.join(parts)}  {train}{timing}" if parts
+                else f"Epoch {epoch} complete: {train}{timing}")
         self._print(line)
 
     def end(self, history: History, model: Module) -> None:

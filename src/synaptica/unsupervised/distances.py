@@ -5,11 +5,12 @@
 turns the distances of n points to k centres into one matrix product (n, d) @ (d, k), which BLAS
 does far faster than a loop over centres. The product is made for a block of rows at a time, so
 the (rows, k) distance matrix never exceeds :data:`CHUNK_ELEMENTS` numbers whatever n is, and a
-block of at most :data:`CHUNK_ROWS` points stays in cache between k-means' two products (distances,
-then sums per centre): 1.2× faster than whole-array products on 10,000 images at k = 10. Rounding
+block of at most :data:`CHUNK_ROWS` points stays in cache between mini-batch k-means' two products
+(distances, then sums per centre): 1.2× faster than whole-array products on 10,000 images at k = 10. Rounding
 can make a distance of a point to itself slightly negative; distances are clipped at 0.
 
-k-means, its seeding, the mini-batch rule and the anomaly scores all measure distances here.
+k-means (with :func:`two_nearest` and :func:`label_sums`), its seeding, the mini-batch rule and the
+anomaly scores all measure distances here.
 """
 
 from __future__ import annotations
@@ -65,6 +66,45 @@ def assign_and_sum(x: np.ndarray, centres: np.ndarray, x_sq: np.ndarray) -> tupl
     return labels, closest, sums, np.bincount(labels, minlength=len(centres))
 
 
+def two_nearest(x: np.ndarray, centres: np.ndarray, x_sq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each point's nearest centre, and its squared distances to the nearest and the second nearest
+    (infinite when there is one centre), block by block."""
+    k = len(centres)
+    c_sq = squared_norms(centres)
+    twice = np.ascontiguousarray((-2 * centres).T)
+    labels = np.empty(len(x), dtype=np.int64)
+    first = np.empty(len(x), dtype=np.float64)
+    second = np.full(len(x), np.inf)
+    for rows in chunks(len(x), k):
+        partial = x[rows] @ twice
+        partial += c_sq
+        best = partial.argmin(axis=1)
+        every = np.arange(len(best))
+        labels[rows], first[rows] = best, partial[every, best]
+        if k > 1:
+            partial[every, best] = np.inf
+            second[rows] = partial.min(axis=1)
+    first += x_sq
+    second += x_sq
+    return labels, np.maximum(first, 0, out=first), np.maximum(second, 0, out=second)
+
+
+def label_sums(x: np.ndarray, labels: np.ndarray, k: int, minus: np.ndarray | None = None) -> np.ndarray:
+    """The float64 (k, d) sums of the points of each label, Σ_{i: labels_i = j} xᵢ (with ``minus``,
+    each point also subtracted from the row of its ``minus`` label): one product of each block's
+    ±1 label matrix with the block made float64, so float32 points sum exactly."""
+    totals = np.zeros((k, x.shape[1]), dtype=np.float64)
+    for rows in chunks(len(x), k):
+        block = x[rows].astype(np.float64)
+        signs = np.zeros((len(block), k))
+        every = np.arange(len(block))
+        signs[every, labels[rows]] = 1
+        if minus is not None:
+            signs[every, minus[rows]] -= 1
+        totals += signs.T @ block
+    return totals
+
+
 def _bestblocks(x: np.ndarray, centres: np.ndarray, x_sq: np.ndarray | None, sums: bool):
     """Labels and squared distances of the nearest centres, and (with ``sums``) the sums per centre.
 
@@ -73,13 +113,13 @@ def _bestblocks(x: np.ndarray, centres: np.ndarray, x_sq: np.ndarray | None, sum
     x_sq = squared_norms(x) if x_sq is None else x_sq
     k = len(centres)
     c_sq = squared_norms(centres)
+    twice = np.ascontiguousarray((-2 * centres).T)  # (d, k): −2c, so a block's product needs no scaling
     labels = np.empty(len(x), dtype=np.int64)
     closest = np.empty(len(x), dtype=x.dtype)
     totals = np.zeros_like(centres) if sums else None
     for rows in chunks(len(x), k):
         block = x[rows]
-        partial = block @ centres.T
-        partial *= -2
+        partial = block @ twice
         partial += c_sq
         best = partial.argmin(axis=1)
         every = np.arange(len(best))
