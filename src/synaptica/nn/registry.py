@@ -161,6 +161,14 @@ def layer_spec(cls: type[Module]) -> LayerSpec:
 LAYERS: dict[str, LayerSpec] = {cls.__name__: layer_spec(cls) for cls in LAYER_CLASSES}
 
 
+@functools.cache
+def spec_of(kind: str) -> LayerSpec | None:
+    """What a file may say about the layer or model-layer ``kind``; None for a name outside the registry."""
+    if kind in LAYERS:
+        return LAYERS[kind]
+    return layer_spec(MODEL_LAYERS[kind]()) if kind in MODEL_LAYERS else None
+
+
 #: how deeply containers (Sequential, Ensemble, Autoencoder, GAN) may nest in a saved architecture
 MAX_NESTING = 64
 
