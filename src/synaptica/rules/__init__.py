@@ -14,10 +14,12 @@ from synaptica.rules.minibatch_kmeans import MiniBatchKMeans as MiniBatchKMeans
 from synaptica.rules.newton import DampedNewton as DampedNewton
 from synaptica.rules.som import BatchSOM as BatchSOM
 from synaptica.rules.som import OnlineSOM as OnlineSOM
+from synaptica.rules.synthetic_gradients import SyntheticGradients as SyntheticGradients
 
 #: Every learning rule by name, derived from the classes' own ``name``.
 RULES = {rule.name: rule for rule in (Backprop, FeedbackAlignment, DirectFeedbackAlignment, EvolutionStrategies,
-                                      DampedNewton, MiniBatchKMeans, Hebb, Oja, Sanger, OnlineSOM, BatchSOM)}
+                                      DampedNewton, MiniBatchKMeans, Hebb, Oja, Sanger, OnlineSOM, BatchSOM,
+                                      SyntheticGradients)}
 
 #: The rules that train a network's parameters from a cost (what ``synaptica train --rule`` offers);
 #: the others learn without one: mini-batch k-means moves centres, the SOM rules move a map's
