@@ -7,6 +7,7 @@
     synaptica search examples/search.toml --sampler random --trials 20 --workers 2
     synaptica visualize cnn.safetensors --what maximize --out pictures
     synaptica export model.safetensors model.onnx
+    synaptica compare --rules backprop,fa,dfa,dni,es --epochs 5 --seeds 0,1,2 --out compare
 
 Each command module has ``add_<command>_command(commands)``, which declares its options, and a
 ``<command>_command(args) -> exit status``. A mistake in the options is refused by argparse with one
@@ -36,6 +37,7 @@ USER_ERRORS = (DataError, FormatError, ShapeError, DtypeError, NonFiniteError, W
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from synaptica.cli.compare import add_compare_command
     from synaptica.cli.evaluate import add_evaluate_command
     from synaptica.cli.export import add_export_command
     from synaptica.cli.train import add_train_command
@@ -53,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_search_command(commands)
     add_visualize_command(commands)
     add_export_command(commands)
+    add_compare_command(commands)
     return parser
 
 
@@ -64,6 +67,8 @@ def _command(name: str):
         from synaptica.cli.evaluate import evaluate_command as command
     elif name == "export":
         from synaptica.cli.export import export_command as command
+    elif name == "compare":
+        from synaptica.cli.compare import compare_command as command
     elif name == "search":
         from synaptica.search.cli import search_command as command
     else:
