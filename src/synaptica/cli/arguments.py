@@ -115,14 +115,20 @@ def path_text(text: str) -> str:
     return text
 
 
+def comma_integers(text: str, plural: str, singular: str) -> list[int]:
+    """Comma-separated integers, at least one; the messages name them (``sizes such as 100 or 256,128``)."""
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated {plural}, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected at least one {singular}, got {text!r}")
+    return values
+
+
 def positive_ints(text: str) -> list[int]:
     """Comma-separated positive sizes, at least one, e.g. ``256,128``."""
-    try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated sizes such as 100 or 256,128, got {text!r}") from None
-    if not sizes:
-        raise argparse.ArgumentTypeError(f"expected at least one size such as 100 or 256,128, got {text!r}")
+    sizes = comma_integers(text, "sizes such as 100 or 256,128", "size such as 100 or 256,128")
     if any(size < 1 for size in sizes):
         raise argparse.ArgumentTypeError(f"layer sizes must be positive, got {text!r}")
     return sizes

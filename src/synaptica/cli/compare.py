@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synaptica.cli.arguments import add_architecture_arguments, add_data_argument, count, path_text
+from synaptica.cli.arguments import add_architecture_arguments, add_data_argument, comma_integers, count, path_text
 from synaptica.cli.paths import check_output_directory
 from synaptica.cli.train import RULE_ALIASES, build_model, recipe_defaults, rule_name, rule_options
 from synaptica.data import load_dataset
@@ -52,12 +52,9 @@ def rule_list(text: str) -> list[str]:
 
 
 def seed_list(text: str) -> list[int]:
-    """Comma-separated seeds ≥ 0, e.g. ``0,1,2``."""
-    try:
-        seeds = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated seeds such as 0,1,2, got {text!r}") from None
-    if not seeds or any(seed < 0 for seed in seeds) or len(set(seeds)) != len(seeds):
+    """Comma-separated distinct seeds ≥ 0, e.g. ``0,1,2``."""
+    seeds = comma_integers(text, "seeds such as 0,1,2", "seed such as 0")
+    if any(seed < 0 for seed in seeds) or len(set(seeds)) != len(seeds):
         raise argparse.ArgumentTypeError(f"expected distinct seeds >= 0 such as 0,1,2, got {text!r}")
     return seeds
 
