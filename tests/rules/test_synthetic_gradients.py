@@ -157,6 +157,24 @@ def test_state_dict_resumes_exactly(batches, options):
     assert_resumes_exactly(fresh, [(x.astype(np.float32), y) for x, y in batches])
 
 
+def test_measuring_the_angles_changes_no_run(batches):
+    """UpdateAlignment and SyntheticGradientAlignment between steps leave weights, predictors and the
+    next steps exactly as they would have been."""
+    runs = []
+    for measure in (False, True):
+        model = mlp([20, 16, 8, 4], "tanh", rng=2)
+        rule = SyntheticGradients(LogLikelihoodCost(), Adam(model.parameters(), 1e-2), conditional=True,
+                                  predictor_learning_rate=1e-2)
+        rule.bind(model, np.random.default_rng(0))
+        for i, (x, y) in enumerate(batches):
+            rule.step(model, (x.astype(np.float32), y))
+            if measure and i % 5 == 0:
+                UpdateAlignment(rule, x.astype(np.float32), y)(model)
+                SyntheticGradientAlignment(rule, x.astype(np.float32), y)(model)
+        runs.append([p.data for p in model.parameters()] + list(rule.state_dict().values()))
+    assert all(np.array_equal(a, b) for a, b in zip(*runs))
+
+
 def test_registered_with_its_options():
     model = mlp([4, 3, 2])
     assert RULES["synthetic-gradients"] is SyntheticGradients
@@ -165,18 +183,18 @@ def test_registered_with_its_options():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("conditional", [False, True], ids=["dni", "cdni"])
-def test_synthetic_gradients_learn_fashion_mnist(fashion, conditional):
-    """[784, 256, 256, 10] ReLU with batch norm, Adam, 10,000 images, 2 epochs: far above chance (chance
-    0.1; backprop reaches about 0.83 here), the synthetic gradients within 90° of the true ones (the
-    full-size figures are in docs/rules.md)."""
+@pytest.mark.parametrize("conditional, floor", [(False, 0.65), (True, 0.72)], ids=["dni", "cdni"])
+def test_synthetic_gradients_learn_fashion_mnist(fashion, conditional, floor):
+    """[784, 256, 256, 10] ReLU with batch norm, Adam, 10,000 images, 2 epochs. Measured (seeds 0, 1):
+    backprop 0.8435, 0.8129; DNI 0.7539, 0.7390; cDNI 0.8184, 0.8081, its synthetic gradients 32-33°
+    (top block) and 55-58° (the bootstrapped one) from the true ones, DNI's 81-89° (docs/rules.md says
+    why, with the full-size figures)."""
     x, y = fashion.train.x[:10000], fashion.train.y[:10000]
     model = mlp([784, 256, 256, 10], "relu", init="he", rng=0, batch_norm=True)
     rule = SyntheticGradients(LogLikelihoodCost(), Adam(model.parameters(), 1e-3), conditional=conditional,
                               predictor_learning_rate=1e-3)
     history = fit(model, rule, (x, y), epochs=2, batch_size=64, rng=0, verbose=False,
-                  evaluators=[SyntheticGradientAlignment(rule, x[:500], y[:500]),
-                              UpdateAlignment(rule, x[:500], y[:500])])
-    assert evaluate(model, fashion.test.x, fashion.test.y).accuracy >= 0.65
-    assert history["synthetic_angle_layers.2"][-1] < 90 and history["synthetic_angle_layers.5"][-1] < 90
-    assert history["angle_layers.0.weight"][-1] < 90
+                  evaluators=[SyntheticGradientAlignment(rule, x[:500], y[:500])])
+    assert evaluate(model, fashion.test.x, fashion.test.y).accuracy >= floor
+    if conditional:
+        assert history["synthetic_angle_layers.5"][-1] < 60 and history["synthetic_angle_layers.2"][-1] < 75
