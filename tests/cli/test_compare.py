@@ -36,7 +36,7 @@ def test_five_rules_on_one_network_write_a_table_and_curves(subset_dir, tmp_path
             assert 0 < float(row["angle_layers.0.weight"]) < 180, row  # a hidden layer: not backprop's update
     for rule in ("feedback-alignment", "direct-feedback-alignment", "synthetic-gradients"):
         assert float(rows[rule]["angle_layers.2.weight"]) < 1e-3  # the output layer gets the true error
-    assert rows["evolution-strategies"]["settings"] == "adam η=0.01 batch 500"  # its own recipe
+    assert rows["evolution-strategies"]["settings"] == "adam η=0.01 batch 500 cosine"  # its own recipe
     assert rows["synthetic-gradients"]["settings"] == "adam η=0.001 batch 32"
     table = (out / "results.md").read_text()
     assert "| rule | settings | test accuracy (mean ± sd) | seconds | steps/s |" in table

@@ -31,7 +31,7 @@ import numpy as np
 
 from synaptica.cli.arguments import add_architecture_arguments, add_data_argument, comma_integers, count, path_text
 from synaptica.cli.paths import check_output_directory
-from synaptica.cli.train import RULE_ALIASES, build_model, recipe_defaults, rule_name, rule_options
+from synaptica.cli.train import RULE_ALIASES, build_model, recipe_defaults, rule_name, rule_options, schedules
 from synaptica.data import load_dataset
 from synaptica.io.atomic import atomic_write
 from synaptica.losses import get_cost
@@ -132,13 +132,14 @@ def _run(args: argparse.Namespace, rule_name_: str, seed: int, epochs: int, spli
         started = time.perf_counter()
         history = fit(model, rule, (train.x, train.y), epochs=epochs, batch_size=settings.batch_size, rng=rng,
                       validation=(held_out.x, held_out.y), restore_best=validation is not None, verbose=False,
-                      evaluators=evaluators)
+                      evaluators=evaluators, callbacks=schedules(settings, optimizer))
         seconds = time.perf_counter() - started
     steps = epochs * math.ceil(len(train.x) / settings.batch_size)
     angles = {name[len("angle_"):]: values for name, values in history.metrics.items() if name.startswith("angle_")}
     return {"rule": rule_name_, "seed": seed, "test_accuracy": evaluate(model, test.x, test.y, cost).accuracy,
             "seconds": seconds, "steps_per_second": steps / seconds, "validation_accuracy": history.validation_accuracy,
-            "angles": angles, "settings": f"{settings.optimizer} η={settings.eta} batch {settings.batch_size}"}
+            "angles": angles, "settings": f"{settings.optimizer} η={settings.eta} batch {settings.batch_size}"
+                        + ("" if settings.schedule == "constant" else f" {settings.schedule}")}
 
 
 class _Kept:

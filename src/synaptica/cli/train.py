@@ -160,7 +160,7 @@ def build_model(args: argparse.Namespace, train, cost, rng):
                                  n_examples=len(train.x))
 
 
-def _schedule(args: argparse.Namespace, optimizer) -> list:
+def schedules(args: argparse.Namespace, optimizer) -> list:
     """--schedule cosine: an EpochSchedule from η to η/100 along half a cosine (none for constant)."""
     if args.schedule == "constant" or optimizer is None:
         return []
@@ -242,7 +242,7 @@ def _train(args: argparse.Namespace, stack: ExitStack) -> int:
         history = fit(model, rule, (train.x, train.y), epochs=args.epochs, batch_size=args.batch_size, rng=rng,
                       validation=(held_out.x, held_out.y), patience=args.patience,
                       restore_best=not args.last and validation is not None, verbose=not args.quiet,
-                      callbacks=[*run_logs.callbacks, *_schedule(args, getattr(rule, "optimizer", None)),
+                      callbacks=[*run_logs.callbacks, *schedules(args, getattr(rule, "optimizer", None)),
                                  *_step_report(args, held_out, cost), checkpoint],
                       augment=_augment(args, train), resume=resume)
     except TrainingInterrupted as stopped:
