@@ -1,6 +1,8 @@
 """Synthetic gradients: backprop with an oracle predictor, the zero start and the bootstrapped targets,
 refusals by name, exact resume, the alignment evaluator, and learning on real data."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,8 @@ from synaptica.rules.alignment import SyntheticGradientAlignment, UpdateAlignmen
 from synaptica.rules.layers import cut_into_blocks
 from synaptica.tensor import Tensor
 from synaptica.train import evaluate
+from tests.conftest import REPO, run_python
+from tests.png_check import assert_png_not_blank
 from tests.rules.resume import assert_resumes_exactly
 from tests.rules.test_feedback_alignment import _Bilinear
 
@@ -198,3 +202,22 @@ def test_synthetic_gradients_learn_fashion_mnist(fashion, conditional, floor):
     assert evaluate(model, fashion.test.x, fashion.test.y).accuracy >= floor
     if conditional:
         assert history["synthetic_angle_layers.5"][-1] < 60 and history["synthetic_angle_layers.2"][-1] < 75
+
+
+@pytest.mark.slow
+def test_the_example_trains_the_three_rules_and_draws_them(subset_dir, tmp_path):
+    """examples/synthetic_gradients.py on the 4,000-image subset: a record per rule, then the same table
+    and figure again from the records alone (--from-json)."""
+    records, figure = tmp_path / "runs.jsonl", tmp_path / "sg.png"
+    result = run_python([str(REPO / "examples" / "synthetic_gradients.py"), "--data", str(subset_dir), "--epochs", "2",
+                         "--seeds", "0", "--hidden", "32,32", "--json", str(records), "--out", str(figure)])
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in records.read_text().splitlines()]
+    assert [row["rule"] for row in rows] == ["backprop", "dni", "cdni"]
+    assert all(row["test_accuracy"] > 0.3 and len(row["validation_accuracy"]) == 2 for row in rows)
+    assert rows[0]["angles"] == {} and sorted(rows[2]["angles"]) == ["layers.2", "layers.5"]
+    assert_png_not_blank(figure)
+    again = run_python([str(REPO / "examples" / "synthetic_gradients.py"), "--from-json", str(records),
+                        "--out", str(tmp_path / "again.png")])
+    assert again.returncode == 0, again.stderr
+    assert f"cdni      {rows[2]['test_accuracy']:.4f} ± 0.0000" in again.stdout
