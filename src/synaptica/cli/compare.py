@@ -95,7 +95,7 @@ def compare_command(args: argparse.Namespace) -> int:
         record = _run(args, rule, seed, epochs, splits)
         angles = "".join(f", {name} {values[-1]:.0f}°" for name, values in record["angles"].items())
         print(f"[{number}/{len(runs)}] {rule}, seed {seed}: test accuracy {record['test_accuracy']:.4f} in "
-              f"{record['seconds']:.1f} s ({record['steps_per_second']:.0f} steps/s){angles}", flush=True)
+              f"{record['seconds']:.1f} s ({record['steps_per_second']:.3g} steps/s){angles}", flush=True)
         records.append(record)
     rows = summary_rows(records)
     out = Path(args.out)
@@ -184,7 +184,7 @@ def markdown_table(rows: list[dict], title: str) -> str:
     lines = [f"{title}\n", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         cells = [row["rule"], row["settings"], f"{row['test_accuracy_mean']:.4f} ± {row['test_accuracy_sd']:.4f}",
-                 f"{row['seconds']:.1f}", f"{row['steps_per_second']:.0f}",
+                 f"{row['seconds']:.1f}", f"{row['steps_per_second']:.3g}",
                  *[f"{row[name]:.1f}°" if name in row else "–" for name in layers]]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
