@@ -69,7 +69,8 @@ class SyntheticGradients(GradientRule):
         cost, optimizer: the cost and the optimizer of the model's parameters.
         conditional: cDNI, Mₗ(hˡ, y), where y is one-hot (labels) or the target row.
         predictor_hidden: hidden layer sizes of every Mₗ.
-        predictor_optimizer, predictor_learning_rate: how the predictors learn.
+        predictor_optimizer, predictor_learning_rate: how the predictors learn (Adam, η = 0.001: the
+            settings measured in docs/rules.md).
         layers_per_block: weight layers per block (1: every hidden layer is decoupled).
         predictor: a :data:`PredictorFactory` to make each Mₗ instead of the MLP above.
 
@@ -80,7 +81,7 @@ class SyntheticGradients(GradientRule):
     name = "synthetic-gradients"
 
     def __init__(self, cost, optimizer, *, conditional: bool = False, predictor_hidden: tuple[int, ...] = (),
-                 predictor_optimizer: str = "adam", predictor_learning_rate: float = 1e-4, layers_per_block: int = 1,
+                 predictor_optimizer: str = "adam", predictor_learning_rate: float = 1e-3, layers_per_block: int = 1,
                  predictor: PredictorFactory | None = None):
         super().__init__(cost, optimizer)
         owner = type(self).__name__
