@@ -28,6 +28,7 @@ from synaptica.optim import make_optimizer
 from synaptica.rules import make_rule
 from synaptica.rules.alignment import UpdateAlignment
 from synaptica.train import evaluate, fit
+from synaptica.viz.compare import draw_comparison
 
 
 def run(rule_name: str, seed: int, splits, args) -> dict:
@@ -56,30 +57,6 @@ def run(rule_name: str, seed: int, splits, args) -> dict:
             "validation_accuracy": history.validation_accuracy, "angles": angles}
 
 
-def draw(records: list[dict], path: str, title: str) -> None:
-    from synaptica.viz.figure import integer_ticks, new_figure, save_png
-
-    figure = new_figure(11.0, 4.2)
-    accuracy_axes, angle_axes = figure.subplots(1, 2)
-    for rule in dict.fromkeys(r["rule"] for r in records):
-        runs = [r for r in records if r["rule"] == rule]
-        curve = np.mean([r["validation_accuracy"] for r in runs], axis=0)
-        accuracy_axes.plot(range(len(curve)), curve, marker=".", label=rule)
-        for name in runs[0]["angles"]:
-            angles = np.mean([r["angles"][name] for r in runs], axis=0)
-            angle_axes.plot(range(len(angles)), angles, marker=".", label=f"{rule}: {name}")
-    accuracy_axes.set(title="Validation accuracy (mean over seeds)", xlabel="Epoch", ylabel="accuracy")
-    angle_axes.set(title="Angle to backprop's update", xlabel="Epoch", ylabel="degrees")
-    angle_axes.axhline(90, color="grey", linewidth=0.8, linestyle=":")
-    for axes in (accuracy_axes, angle_axes):
-        integer_ticks(axes)
-        axes.grid(True, alpha=0.3)
-        if axes.get_lines():
-            axes.legend(fontsize=7)
-    figure.suptitle(title, fontsize=10)
-    save_png(figure, path)
-
-
 def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default="fashion-mnist")
@@ -104,7 +81,7 @@ def main(argv=None) -> list[dict]:
     for rule in args.rules.split(","):
         accuracies = [r["test_accuracy"] for r in records if r["rule"] == rule]
         print(f"{rule:<26} {np.mean(accuracies):.4f} ± {np.std(accuracies):.4f}")
-    draw(records, args.out, f"{args.data}, [{args.hidden}] {args.activation}, {args.optimizer} η = {args.eta}, "
+    draw_comparison(records, args.out, f"{args.data}, [{args.hidden}] {args.activation}, {args.optimizer} η = {args.eta}, "
                             f"batch {args.batch_size}, {args.epochs} epochs")
     print(f"Wrote {args.out}")
     if args.json:

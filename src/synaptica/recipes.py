@@ -44,13 +44,18 @@ MODELS = ("mlp", "cnn", "snn", *RECURRENT_MODELS)
 ES_DEFAULTS = {"eta": 0.01, "batch_size": 500, "epochs": 20, "optimizer": "adam", "schedule": "cosine",
                "population": 100, "sigma": 0.02}
 
+#: ``--rule synthetic-gradients``: Adam with η = 0.001 for the network. Plain SGD with η = 0.1 lets the
+#: hidden blocks follow the predictors' early guesses far enough to diverge; Adam's small steps keep
+#: them near where the predictors can learn (docs/rules.md has the measured figures).
+DNI_DEFAULTS = {"eta": 0.001, "optimizer": "adam"}
+
 #: The settings whose defaults depend on the model and the rule (the command line fills them in).
 VARYING = ("eta", "lmbda", "batch_size", "epochs", "schedule", "optimizer")
 
 
 def recipe(model: str, rule: str) -> dict:
     """The defaults of the settings in :data:`VARYING` for ``model`` trained by ``rule``: the MLP
-    recipe, the CNN's where it differs, then evolution strategies' where it differs."""
+    recipe, the CNN's where it differs, then evolution strategies' or synthetic gradients' where they differ."""
     settings = {**DEFAULTS, "schedule": "constant", "optimizer": "sgd"}
     if model == "cnn":
         settings.update(CNN_DEFAULTS, optimizer="adam")
@@ -60,4 +65,6 @@ def recipe(model: str, rule: str) -> dict:
         settings.update(RECURRENT_DEFAULTS, optimizer="adam")
     if rule == "evolution-strategies":
         settings.update(ES_DEFAULTS)
+    if rule == "synthetic-gradients":
+        settings.update(DNI_DEFAULTS)
     return {name: settings[name] for name in VARYING}

@@ -14,7 +14,7 @@ from synaptica.data.augment import Augment, Shift
 from synaptica.nn import mlp
 from synaptica.optim import Adam
 from synaptica.parallel import ProcessExecutor
-from synaptica.rules import DirectFeedbackAlignment, EvolutionStrategies, FeedbackAlignment
+from synaptica.rules import DirectFeedbackAlignment, EvolutionStrategies, FeedbackAlignment, SyntheticGradients
 from synaptica.train import evaluate
 from synaptica.train.callbacks import EpochSchedule, HalveOnPlateau, StopTraining
 from synaptica.train.checkpoints import Checkpoint, checkpoint_metadata, checkpoint_name, latest_checkpoint
@@ -33,6 +33,8 @@ def _rule(name: str, model, executor=None):
         return FeedbackAlignment(cost, SGD(model.parameters(), 0.05))
     if name == "direct-feedback-alignment":
         return DirectFeedbackAlignment(cost, Adam(model.parameters(), 0.003))
+    if name == "synthetic-gradients":  # its predictors are made at the first step, after the checkpoint loads
+        return SyntheticGradients(cost, Adam(model.parameters(), 0.003), conditional=True, predictor_learning_rate=0.003)
     return EvolutionStrategies(cost, Adam(model.parameters(), 0.02), population=8, sigma=0.05, executor=executor)
 
 
@@ -61,7 +63,7 @@ def _assert_same_run(first, second):
 
 
 @pytest.mark.parametrize("rule_name", ["backprop", "feedback-alignment", "direct-feedback-alignment",
-                                       "evolution-strategies"])
+                                       "evolution-strategies", "synthetic-gradients"])
 def test_a_run_resumed_after_epoch_2_equals_the_run_never_stopped(rule_name, tmp_path):
     whole = _train(rule_name, tmp_path / "whole")
     assert [p.name for p in whole[2].saved] == [checkpoint_name(e, 0) for e in range(1, 5)]
@@ -84,7 +86,7 @@ class _StopAt:
             self.stop.request("SIGINT")
 
 
-@pytest.mark.parametrize("rule_name", ["backprop", "evolution-strategies"])
+@pytest.mark.parametrize("rule_name", ["backprop", "evolution-strategies", "synthetic-gradients"])
 def test_a_run_stopped_between_two_steps_resumes_exactly(rule_name, tmp_path):
     whole = _train(rule_name, tmp_path / "whole")
     stop = StopRequest()

@@ -9,6 +9,7 @@
     synaptica export model.safetensors model.onnx
     synaptica serve model.safetensors            # draw on a web page, see the prediction and the layers
     synaptica text train kjv --out kjv.safetensors
+    synaptica compare --rules backprop,fa,dfa,dni,es --epochs 5 --seeds 0,1,2 --out compare
 
 Each command module has ``add_<command>_command(commands)``, which declares its options, and a
 ``<command>_command(args) -> exit status``. A mistake in the options is refused by argparse with one
@@ -38,6 +39,7 @@ USER_ERRORS = (DataError, FormatError, ShapeError, DtypeError, NonFiniteError, W
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from synaptica.cli.compare import add_compare_command
     from synaptica.cli.evaluate import add_evaluate_command
     from synaptica.cli.export import add_export_command
     from synaptica.cli.serve import add_serve_command
@@ -59,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_command(commands)
     add_serve_command(commands)
     add_text_command(commands)
+    add_compare_command(commands)
     return parser
 
 
@@ -74,6 +77,8 @@ def _command(name: str):
         from synaptica.cli.serve import serve_command as command
     elif name == "text":
         from synaptica.cli.text import text_command as command
+    elif name == "compare":
+        from synaptica.cli.compare import compare_command as command
     elif name == "search":
         from synaptica.search.cli import search_command as command
     else:

@@ -17,8 +17,8 @@ from contextlib import ExitStack
 
 import numpy as np
 
-from synaptica.cli.arguments import (add_data_argument, count, dropout, even_count, non_negative, path_text, penalty,
-                                     port_number, positive_ints, rate)
+from synaptica.cli.arguments import (add_architecture_arguments, add_data_argument, count, even_count, non_negative,
+                                     path_text, port_number, rate)
 from synaptica.cli.live import start_live
 from synaptica.cli.memory import check_memory, mlp_parameters
 from synaptica.cli.paths import check_output_directory, check_output_file, write_all
@@ -29,13 +29,13 @@ from synaptica.data import load_dataset
 from synaptica.errors import DataError
 from synaptica.io import save_model
 from synaptica.io.atomic import atomic_write, remove_temporaries
-from synaptica.losses import COSTS, get_cost
-from synaptica.nn import ACTIVATIONS, INITIALISERS, mlp
+from synaptica.losses import get_cost
+from synaptica.nn import mlp
 from synaptica.nn.cnn import cnn
 from synaptica.nn.sequence_models import sequence_classifier
-from synaptica.optim import OPTIMIZERS, make_optimizer
+from synaptica.optim import make_optimizer
 from synaptica.parallel import EXECUTORS, make_executor
-from synaptica.recipes import CNN_DEFAULTS, DEFAULTS, ES_DEFAULTS, MODELS, RECURRENT_MODELS, SNN_DEFAULTS, recipe
+from synaptica.recipes import DEFAULTS, ES_DEFAULTS, RECURRENT_MODELS, recipe
 from synaptica.rules import NETWORK_RULES, make_rule
 from synaptica.train import Classification, evaluate, fit
 from synaptica.train.checkpoints import Checkpoint
@@ -45,10 +45,10 @@ from synaptica.train.run_logs import SPEED_BATCH, RunLogs
 
 #: Short names the command line accepts for the rules (the library itself uses each rule's one name).
 RULE_ALIASES = {"bp": "backprop", "fa": "feedback-alignment", "dfa": "direct-feedback-alignment",
-                "es": "evolution-strategies"}
+                "es": "evolution-strategies", "dni": "synthetic-gradients"}
 
 
-def _rule_name(text: str) -> str:
+def rule_name(text: str) -> str:
     name = RULE_ALIASES.get(text, text)
     if name not in NETWORK_RULES and name != "stdp":
         aliases = ", ".join(f"{a} = {n}" for a, n in RULE_ALIASES.items())
@@ -66,54 +66,18 @@ def add_train_command(commands) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add_data_argument(train)
-    train.add_argument("--model", choices=MODELS, default="mlp",
-                       help="mlp: the fully connected network set by --hidden, --activation, --init, trained "
-                            "by SGD by default; cnn: the default convolutional network (synaptica.nn.cnn), "
-                            "trained by Adam by default (ignores --hidden, --activation and --init); snn: a "
-                            "spiking network after Diehl and Cook (2015) learning by --rule stdp without labels "
-                            "(takes --neurons, --label, --epochs, --batch-size, --seed, --out); lstm, gru, "
-                            "rnn, irnn: the image read row by row by one recurrent layer of 128 units "
-                            "(synaptica.nn.sequence_models), trained by Adam")
-    train.add_argument("--hidden", type=positive_ints, default=positive_ints(DEFAULTS["hidden"]),
-                       metavar="SIZES", help="hidden layer sizes, comma-separated (e.g. 30 or 256,128); "
-                       "input and output sizes come from the data")
-    train.add_argument("--activation", choices=sorted(ACTIVATIONS), default=DEFAULTS["activation"],
-                       help="hidden-layer activation")
-    train.add_argument("--cost", choices=sorted(COSTS), default=DEFAULTS["cost"],
-                       help="quadratic (sigmoid outputs, ½‖a−y‖²), cross-entropy (sigmoid outputs) or "
-                            "log-likelihood (softmax outputs)")
-    train.add_argument("--init", choices=sorted(set(INITIALISERS) - {"zeros"}), default=DEFAULTS["init"],
-                       help="weight initialisation: large N(0,1), nielsen N(0,1/n_in), xavier, he")
-    # defaults that depend on --model and --rule are filled in by _recipe_defaults (None: not given)
-    train.add_argument("--eta", "--learning-rate", dest="eta", type=rate, default=None,
-                       help=f"learning rate η (default: {DEFAULTS['eta']}; {CNN_DEFAULTS['eta']} with --model cnn; "
-                            f"{ES_DEFAULTS['eta']} with --rule es)")
-    train.add_argument("--lmbda", "--l2", dest="lmbda", type=penalty, default=None,
-                       help=f"L2 regularisation λ (weights shrink by 1 − ηλ/n each step) (default: "
-                            f"{DEFAULTS['lmbda']}; {CNN_DEFAULTS['lmbda']} with --model cnn)")
-    train.add_argument("--batch-size", type=count, default=None,
-                       help=f"mini-batch size m (default: {DEFAULTS['batch_size']}; {CNN_DEFAULTS['batch_size']} "
-                            f"with --model cnn; {ES_DEFAULTS['batch_size']} with --rule es; {SNN_DEFAULTS['batch_size']} with --model snn)")
-    train.add_argument("--epochs", type=count, default=None,
-                       help=f"number of epochs (default: {DEFAULTS['epochs']}; {CNN_DEFAULTS['epochs']} with --model cnn; "
-                            f"{ES_DEFAULTS['epochs']} with --rule es; {SNN_DEFAULTS['epochs']} with --model snn)")
-    train.add_argument("--optimizer", choices=list(OPTIMIZERS), default=None,
-                       help="how gradients become updates: sgd takes L2 λ as Nielsen's weight shrink; the "
-                            "adaptive ones (adam, adamw, rmsprop, adagrad) take λ as a penalty on the gradient "
-                            "and want a small --eta such as 0.001 (default: sgd; adam with --model cnn or --rule es)")
-    train.add_argument("--dropout", type=dropout, default=0.0, metavar="P",
-                       help="mlp: drop each hidden unit with probability P while training (0: no dropout)")
+    add_architecture_arguments(train)
     train.add_argument("--augment", choices=["none", "shift"], default="none",
                        help="shift: move every training image by -1, 0 or +1 pixel each way as it is drawn")
-    train.add_argument("--schedule", choices=["constant", "cosine"], default=None,
-                       help="cosine: η falls along half a cosine from --eta to --eta/100 by the last epoch "
-                            f"(default: constant; {CNN_DEFAULTS['schedule']} with --model cnn or --rule es)")
-    train.add_argument("--rule", type=_rule_name, default=DEFAULTS["rule"], metavar="RULE",
+    train.add_argument("--rule", type=rule_name, default=DEFAULTS["rule"], metavar="RULE",
                        help=f"learning rule, one of {', '.join(sorted(NETWORK_RULES))} (aliases: "
                             f"{', '.join(RULE_ALIASES)}): exact backprop, feedback alignment (fixed random backward "
                             "weights), direct feedback alignment (the output error sent to every hidden layer "
-                            "through its own fixed random matrix), or damped Newton steps (ignores --eta and "
+                            "through its own fixed random matrix), synthetic gradients (each hidden block learns "
+                            "from a predicted gradient), or damped Newton steps (ignores --eta and "
                             "--lmbda; use a large batch on a small net); stdp trains --model snn")
+    train.add_argument("--conditional", action="store_true",
+                       help="--rule synthetic-gradients: cDNI, the predictors also see the one-hot label")
     train.add_argument("--neurons", type=count, default=400, metavar="N",
                        help="--model snn: excitatory neurons")
     train.add_argument("--label", type=count, default=10000, metavar="N",
@@ -172,12 +136,14 @@ def add_train_command(commands) -> None:
 ES_OPTIONS = ("population", "sigma", "executor", "workers")
 
 
-def _recipe_defaults(args: argparse.Namespace) -> None:
+def recipe_defaults(args: argparse.Namespace) -> None:
     """Fill in the options whose defaults depend on --model and --rule (synaptica.recipes), when not given."""
     for name, value in recipe(args.model, args.rule).items():
         if getattr(args, name, None) is None:
             setattr(args, name, value)
     given = [f"--{name}" for name in ES_OPTIONS if getattr(args, name) is not None]
+    if args.conditional and args.rule != "synthetic-gradients":
+        raise ValueError(f"--conditional belongs to --rule synthetic-gradients, not {args.rule}")
     if args.rule != "evolution-strategies" and given:
         verb = "belongs" if len(given) == 1 else "belong"
         raise ValueError(f"{' and '.join(given)} {verb} to --rule evolution-strategies, not {args.rule}")
@@ -188,7 +154,7 @@ def _recipe_defaults(args: argparse.Namespace) -> None:
         args.executor = args.executor or ("serial" if args.workers == 1 else "process")
 
 
-def _build_model(args: argparse.Namespace, train, cost, rng):
+def build_model(args: argparse.Namespace, train, cost, rng):
     """The network and its optimizer (``--optimizer``, else SGD for ``mlp`` and Adam for ``cnn``)."""
     if args.model == "cnn":
         if not cost.takes_logits:
@@ -206,12 +172,12 @@ def _build_model(args: argparse.Namespace, train, cost, rng):
         sizes = [train.x.shape[1], *args.hidden, train.n_classes]
         check_memory(mlp_parameters(sizes), f"--hidden {','.join(map(str, args.hidden))} on {args.data}")
         model = mlp(sizes, args.activation, output_activation=None if cost.takes_logits else "sigmoid",
-                    init=args.init, rng=rng, dropout=args.dropout)
+                    init=args.init, rng=rng, dropout=args.dropout, batch_norm=args.batch_norm)
     return model, make_optimizer(args.optimizer, model.parameters(), args.eta, lmbda=args.lmbda,
                                  n_examples=len(train.x))
 
 
-def _schedule(args: argparse.Namespace, optimizer) -> list:
+def schedules(args: argparse.Namespace, optimizer) -> list:
     """--schedule cosine: an EpochSchedule from η to η/100 along half a cosine (none for constant)."""
     if args.schedule == "constant" or optimizer is None:
         return []
@@ -230,9 +196,11 @@ def _augment(args: argparse.Namespace, train):
     return Augment([Shift(1)], image_shape=tuple(train.image_shape[-2:]))
 
 
-def _rule_options(args: argparse.Namespace, stack: ExitStack) -> dict:
+def rule_options(args: argparse.Namespace, stack: ExitStack) -> dict:
     """The rule's own options: population, σ and the executor (closed with ``stack``) for evolution
-    strategies; none for the others."""
+    strategies; conditional for synthetic gradients; none for the others."""
+    if args.rule == "synthetic-gradients":
+        return {"conditional": args.conditional}
     if args.rule != "evolution-strategies":
         return {}
     executor = stack.enter_context(make_executor(args.executor, args.workers))
@@ -270,7 +238,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
 def _train(args: argparse.Namespace, stack: ExitStack) -> int:
     resume = adopt_settings(args, _defaults()) if args.resume else None
     _check_outputs(args)
-    _recipe_defaults(args)
+    recipe_defaults(args)
     check_snn_arguments(args)
     if args.model == "snn":
         return train_snn(args)
@@ -278,8 +246,8 @@ def _train(args: argparse.Namespace, stack: ExitStack) -> int:
     train, validation, test = splits.train, splits.validation, splits.test
     cost = get_cost(args.cost)
     rng = np.random.default_rng(args.seed)
-    model, optimizer = _build_model(args, train, cost, rng)
-    rule = make_rule(args.rule, cost, optimizer, **_rule_options(args, stack))
+    model, optimizer = build_model(args, train, cost, rng)
+    rule = make_rule(args.rule, cost, optimizer, **rule_options(args, stack))
     held_out = validation if validation is not None else test
     if not args.quiet:
         print(f"{args.data}: {len(train.x)} training, {len(held_out.x)} validation, {len(test.x)} test examples")
@@ -296,7 +264,7 @@ def _train(args: argparse.Namespace, stack: ExitStack) -> int:
         history = fit(model, rule, (train.x, train.y), epochs=args.epochs, batch_size=args.batch_size, rng=rng,
                       validation=(held_out.x, held_out.y), patience=args.patience,
                       restore_best=not args.last and validation is not None, verbose=not args.quiet,
-                      callbacks=[*run_logs.callbacks, *live, *_schedule(args, getattr(rule, "optimizer", None)),
+                      callbacks=[*run_logs.callbacks, *live, *schedules(args, getattr(rule, "optimizer", None)),
                                  *_step_report(args, held_out, cost), checkpoint],
                       augment=_augment(args, train), resume=resume)
     except TrainingInterrupted as stopped:

@@ -19,12 +19,13 @@ from synaptica.rules.som import OnlineSOM as OnlineSOM
 from synaptica.rules.variational import Variational as Variational
 from synaptica.rules.stdp import STDP as STDP
 from synaptica.rules.teacher_forcing import TeacherForcing as TeacherForcing
+from synaptica.rules.synthetic_gradients import SyntheticGradients as SyntheticGradients
 
 #: Every learning rule by name, derived from the classes' own ``name``.
 RULES = {rule.name: rule for rule in (Backprop, FeedbackAlignment, DirectFeedbackAlignment, EvolutionStrategies,
                                       DampedNewton, MiniBatchKMeans, Hebb, Oja, Sanger, OnlineSOM, BatchSOM,
                                       Variational, STDP, TeacherForcing, Adversarial,
-                                      ContrastiveDivergence)}
+                                      ContrastiveDivergence, SyntheticGradients)}
 
 #: The rules that train any network's parameters from a cost (what ``synaptica train --rule`` offers);
 #: the others learn without one (mini-batch k-means moves centres, the SOM rules move a map's

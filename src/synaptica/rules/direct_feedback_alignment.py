@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from synaptica.nn.containers import Sequential
 from synaptica.nn.module import Module
 from synaptica.rules.base import (GradientRule, State, batch_metrics, checked_cost, inputs_and_targets, model_input,
                                   prefixed, unprefixed)
 from synaptica.rules.feedback_alignment import FEEDBACK_LAYERS
-from synaptica.rules.layers import weight_layers
+from synaptica.rules.layers import cut_into_blocks, run_layers, weight_layers
 from synaptica.tensor import Tensor
 
 
@@ -57,18 +56,9 @@ class DirectFeedbackAlignment(GradientRule):
         self._rng: np.random.Generator | None = None
 
     def bind(self, model: Module, rng: np.random.Generator) -> None:
-        rule = type(self).__name__
-        if not isinstance(model, Sequential):
-            raise ValueError(f"{rule} cuts a Sequential model into blocks at its weight layers; got {model!r}")
-        weight_layers(model, rule, FEEDBACK_LAYERS)  # refuses a layer it cannot train, by name
-        layers = list(_flat_layers(model))
-        starts = [i for i, (_, layer) in enumerate(layers) if isinstance(layer, FEEDBACK_LAYERS)]
-        if len(starts) < 2:
-            raise ValueError(f"{rule}: the model has {len(starts)} weight layer(s); direct feedback needs a "
-                             "hidden layer below the output layer (with none, it is plain backprop)")
-        starts[0] = 0  # whatever comes before the first weight layer (a Flatten, say) joins its block
-        self._blocks = [(layers[start][0], [layer for _, layer in layers[start:end]])
-                        for start, end in zip(starts, starts[1:] + [len(layers)])]
+        weight_layers(model, type(self).__name__, FEEDBACK_LAYERS)  # refuses a layer it cannot train, by name
+        blocks = cut_into_blocks(model, type(self).__name__, FEEDBACK_LAYERS)
+        self._blocks = [(block[0][0], [layer for _, layer in block]) for block in blocks]
         self._rng = rng
 
     def unbind(self, model: Module) -> None:
@@ -80,13 +70,13 @@ class DirectFeedbackAlignment(GradientRule):
         x, y = inputs_and_targets(batch)
         hidden, signal_to = [], model_input(x, self.optimizer.params[0].dtype)
         for (_, layers), (next_layer, _) in zip(self._blocks[:-1], self._blocks[1:]):
-            a = _run(layers, signal_to)
+            a = run_layers(layers, signal_to)
             hidden.append((next_layer, a))  # aˡ, named after the layer it feeds
             signal_to = a.detach()  # the next block's backward stops here
         output_layers = self._blocks[-1][1]
         z = output_layers[0](signal_to)  # the output layer's pre-activations zᴸ
         z_leaf = z.detach().requires_grad_()  # the cut at which e = ∂C/∂zᴸ arrives
-        output = _run(output_layers[1:], z_leaf)
+        output = run_layers(output_layers[1:], z_leaf)
         loss = self.cost(output, y)
         value = checked_cost(loss)
         self.optimizer.zero_grad()
@@ -115,17 +105,3 @@ class DirectFeedbackAlignment(GradientRule):
         super().load_state_dict(state)
         self.matrices = {name: np.array(b) for name, b in unprefixed("feedback.", state).items()}
 
-
-def _flat_layers(model: Sequential, prefix: str = "layers."):
-    """(dotted name, layer) for every layer of a Sequential, nested Sequentials opened up."""
-    for i, layer in enumerate(model.layers):
-        if isinstance(layer, Sequential):
-            yield from _flat_layers(layer, f"{prefix}{i}.layers.")
-        else:
-            yield f"{prefix}{i}", layer
-
-
-def _run(layers: list[Module], x: Tensor) -> Tensor:
-    for layer in layers:
-        x = layer(x)
-    return x

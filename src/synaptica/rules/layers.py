@@ -1,5 +1,6 @@
-"""Which layers a rule can train: the walk over a model's modules that rules with their own
-backward signals (feedback alignment, direct feedback alignment) share.
+"""Which layers a rule can train, and where it cuts a model into blocks: the walks over a model's
+modules that rules with their own backward signals (feedback alignment, direct feedback alignment,
+synthetic gradients) share.
 
 Such a rule replaces the weights that carry the error backward (W in δˡ = (δˡ⁺¹ Wˡ⁺¹) ⊙ σ'(zˡ))
 by fixed random ones. It therefore has to know every layer with weights on the error's path, and
@@ -13,8 +14,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from synaptica.nn.batch_norm import BatchNorm1d, BatchNorm2d
+from synaptica.nn.containers import Sequential
 from synaptica.nn.module import Module, Parameter
 from synaptica.nn.prelu import PReLU
+from synaptica.tensor import Tensor
 
 #: layers whose parameters act unit by unit, so the error needs no other weights to pass them
 ELEMENTWISE = (BatchNorm1d, BatchNorm2d, PReLU)
@@ -50,3 +53,46 @@ def weight_layers(model: Module, rule: str, supported: tuple[type, ...]) -> list
         raise ValueError(f"{rule}: the model {model!r} has no layer it can train (it handles "
                          f"{', '.join(kind.__name__ for kind in supported)})")
     return found
+
+
+#: A block: its layers in forward order, each with its dotted name.
+Block = list[tuple[str, Module]]
+
+
+def cut_into_blocks(model: Module, rule: str, starts_at: tuple[type, ...], layers_per_block: int = 1) -> list[Block]:
+    """``model`` (a Sequential, nested ones opened up) cut into blocks that each start at a layer of the
+    ``starts_at`` types and hold ``layers_per_block`` of them, with whatever follows them (activation,
+    pooling, dropout, normalisation); whatever comes before the first weight layer (a Flatten) joins
+    the first block, and the last block holds the output layer.
+
+    Raises ValueError when the model is not a Sequential, or would make a single block (no hidden
+    layer below the output layer), naming its weight layers.
+    """
+    if not isinstance(model, Sequential):
+        raise ValueError(f"{rule} cuts a Sequential model into blocks at its weight layers; got {model!r}")
+    layers = list(flat_layers(model))
+    weights = [i for i, (_, layer) in enumerate(layers) if isinstance(layer, starts_at)]
+    starts = weights[::layers_per_block]
+    if len(starts) < 2:
+        found = ", ".join(f"{name} {layer!r}" for name, layer in (layers[i] for i in weights)) or "none"
+        raise ValueError(f"{rule}: the model makes {len(starts)} block(s) of {layers_per_block} weight layer(s) "
+                         f"(weight layers: {found}); the rule needs a hidden layer below the output layer "
+                         "(with none, it is plain backprop)")
+    starts[0] = 0
+    return [layers[start:end] for start, end in zip(starts, starts[1:] + [len(layers)])]
+
+
+def flat_layers(model: Sequential, prefix: str = "layers.") -> Iterator[tuple[str, Module]]:
+    """(dotted name, layer) for every layer of a Sequential, nested Sequentials opened up."""
+    for i, layer in enumerate(model.layers):
+        if isinstance(layer, Sequential):
+            yield from flat_layers(layer, f"{prefix}{i}.layers.")
+        else:
+            yield f"{prefix}{i}", layer
+
+
+def run_layers(layers: list[Module], x: Tensor) -> Tensor:
+    """``x`` through ``layers`` in order."""
+    for layer in layers:
+        x = layer(x)
+    return x
