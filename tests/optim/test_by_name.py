@@ -72,7 +72,8 @@ def test_rules_by_name():
     optimizer = make_optimizer("sgd", mlp(SIZES, "sigmoid", rng=0).parameters(), 0.1)
     assert set(RULES) == {"backprop", "feedback-alignment", "direct-feedback-alignment", "evolution-strategies",
                           "damped-newton", "minibatch-kmeans", "hebb", "oja", "sanger", "som", "batch-som",
-                          "variational", "stdp", "teacher-forcing", "adversarial", "contrastive-divergence"}
+                          "variational", "stdp", "teacher-forcing", "adversarial", "contrastive-divergence",
+                          "synthetic-gradients"}
     assert set(rules.NETWORK_RULES) == set(RULES) - {"minibatch-kmeans", "hebb", "oja", "sanger", "som", "batch-som",
                                                      "variational", "stdp", "teacher-forcing", "adversarial",
                                                      "contrastive-divergence"}

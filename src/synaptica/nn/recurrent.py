@@ -80,12 +80,11 @@ def lengths_from(layer: str, lengths=None, mask=None, batch: int = 0, steps: int
 class _Recurrent(Module):
     """What the recurrent layers share: checks, parameters per layer and direction, the stacking loop.
 
-    A subclass sets ``gates`` (blocks of rows in W_ih), ``kind`` (its name in messages), and writes
-    :meth:`_shapes` (one direction's parameters), :meth:`_cell` (the fused op of one direction) and
-    ``state_parts`` (1, or 2 for the LSTM's (h, c)).
+    A subclass writes :meth:`_shapes` (one direction's parameters, in the order its op takes them),
+    :meth:`_cell` (the fused op of one direction), and sets ``state_parts`` (1, or 2 for the LSTM's
+    (h, c)); :meth:`_initial`, :meth:`_split` and :meth:`output_units` when it differs.
     """
 
-    gates = 1
     state_parts = 1
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
@@ -344,7 +343,6 @@ class LSTM(_Recurrent):
     architectures", ICML 2015, found it closes most of the gap between LSTM and GRU).
     """
 
-    gates = 4
     state_parts = 2
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
@@ -384,8 +382,6 @@ class GRU(_Recurrent):
     Gate order (r, z, n) as PyTorch's ``nn.GRU``, with its two biases b_ih and b_hh (the reset gate
     multiplies U_n h + b_hn, so the two are not interchangeable), so weights copy across unchanged.
     """
-
-    gates = 3
 
     @classmethod
     def _shapes(cls, input_size, hidden_size):
