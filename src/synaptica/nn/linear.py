@@ -66,22 +66,21 @@ class Linear(Module):
 
 def check_linear_input(layer: Module, x: Tensor, weight: Parameter, steps: bool = False) -> None:
     """Refuse an input that is not (batch, in_features) — or, with ``steps``, (batch, steps, in_features)
-    — in the dtype of ``weight``, or whose output would pass the activation budget; the message names
-    ``layer``."""
+    — in the dtype of ``weight`` (:func:`check_rows`), or whose output would pass the activation budget;
+    the message names ``layer``."""
+    check_rows(layer, x, layer.in_features, weight, steps)
     shape = x.data.shape
-    if len(shape) not in ((2, 3) if steps else (2,)) or shape[-1] != layer.in_features:
-        images = len(shape) > 2 and int(np.prod(shape[1:])) == layer.in_features
-        hint = "Flatten the images first (x.reshape(len(x), -1))." if images else None
-        expected = f"(batch, {layer.in_features})" + (f" or (batch, steps, {layer.in_features})" if steps else "")
-        raise ShapeError(shape_message(repr(layer), shape, expected, hint))
-    check_input_dtype(layer, x, weight)
     check_activation(repr(layer), shape, "output", (*shape[:-1], layer.out_features))
 
 
-def check_rows(layer: Module, x: Tensor, features: int, weight: Parameter) -> None:
-    """Refuse an input that is not (batch, ``features``) rows in the dtype of ``weight``, naming ``layer``."""
+def check_rows(layer: Module, x: Tensor, features: int, weight: Parameter, steps: bool = False) -> None:
+    """Refuse an input that is not (batch, ``features``) rows — or, with ``steps``, (batch, steps,
+    ``features``) — in the dtype of ``weight``, naming ``layer``. Images get a hint to flatten them
+    (with ``steps``, only images that flatten to ``features``: other 3-D inputs are wrong sequences)."""
     shape = x.data.shape
-    if len(shape) != 2 or shape[1] != features:
-        hint = "Flatten the images first (x.reshape(len(x), -1))." if len(shape) > 2 else None
-        raise ShapeError(shape_message(repr(layer), shape, f"(batch, {features})", hint))
+    if len(shape) not in ((2, 3) if steps else (2,)) or shape[-1] != features:
+        images = len(shape) > 2 and (not steps or int(np.prod(shape[1:])) == features)
+        hint = "Flatten the images first (x.reshape(len(x), -1))." if images else None
+        expected = f"(batch, {features})" + (f" or (batch, steps, {features})" if steps else "")
+        raise ShapeError(shape_message(repr(layer), shape, expected, hint))
     check_input_dtype(layer, x, weight)
