@@ -109,7 +109,7 @@ def _train(args: argparse.Namespace) -> int:
         history = fit(model, rule, source, epochs=args.epochs, rng=args.seed, evaluators=[validation],
                       callbacks=callbacks)
     held_out = bits_per_character(model, stream_ids, len(split.train))
-    baseline = _baseline(split)
+    baseline = _baseline(split, stream_ids)
     print(f"Held-out bits per character: {held_out:.4f} (Kneser–Ney order {BASELINE_ORDER}: {baseline:.4f}); "
           f"{len(history.epochs)} epochs in {sum(history.seconds) / 60:.1f} min")
     save_model(args.out, model, {"vocabulary": json.dumps(vocabulary.alphabet), "corpus": str(args.corpus),
@@ -163,12 +163,13 @@ def _evaluate(args: argparse.Namespace) -> int:
     stream_ids = np.concatenate([split.train, split.held_out])
     score = bits_per_character(model, stream_ids, len(split.train))
     print(f"{args.corpus}: held-out {len(split.held_out):,} characters: {score:.4f} bits per character "
-          f"(Kneser–Ney order {BASELINE_ORDER}: {_baseline(split):.4f})")
+          f"(Kneser–Ney order {BASELINE_ORDER}: {_baseline(split, stream_ids):.4f})")
     return 0
 
 
-def _baseline(split) -> float:
+def _baseline(split, stream_ids: np.ndarray) -> float:
+    """Kneser–Ney's bits per character on the held-out part of ``stream_ids`` (training text, then held-out)."""
     from synaptica.models.kneser_ney import KneserNey
 
     model = KneserNey(BASELINE_ORDER).fit(split.train, len(split.vocabulary))
-    return model.bits_per_character(np.concatenate([split.train, split.held_out]), start=len(split.train))
+    return model.bits_per_character(stream_ids, start=len(split.train))
