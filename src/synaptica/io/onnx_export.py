@@ -212,10 +212,15 @@ def _unflatten(g: _Graph, m, x: str, shape):
     return g.node("Reshape", [x, g.constant("shape", [0, *m.shape], np.int64)]), tuple(m.shape)
 
 
-def _sequential(g: _Graph, m, x: str, shape):
-    for layer in m.layers:
-        x, shape = _export(g, layer, x, shape)
+def _chain(g: _Graph, modules, x: str, shape):
+    """Each module's nodes in turn, the output of one the input of the next."""
+    for module in modules:
+        x, shape = _export(g, module, x, shape)
     return x, shape
+
+
+def _sequential(g: _Graph, m, x: str, shape):
+    return _chain(g, m.layers, x, shape)
 
 
 def _autoencoder(g: _Graph, m, x: str, shape):
@@ -246,9 +251,7 @@ def _categorical_vae(g: _Graph, m, x: str, shape):
 
 def _char_language_model(g: _Graph, m, x: str, shape):
     """Embedding, recurrent layers, then the read-out applied at every step."""
-    for part in (m.embedding, m.recurrent, m.readout):
-        x, shape = _export(g, part, x, shape)
-    return x, shape
+    return _chain(g, (m.embedding, m.recurrent, m.readout), x, shape)
 
 
 def _gan(g: _Graph, m, x: str, shape):
