@@ -41,6 +41,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--out-dir", default="docs/figures")
     parser.add_argument("--save", default=None, metavar="FILE", help="write the trained network here")
     parser.add_argument("--json", default=None, metavar="FILE", help="write the figures here as JSON")
+    parser.add_argument("--progress", action="store_true", help="a progress bar even when not on a terminal")
     args = parser.parse_args(argv)
 
     splits = load_dataset(args.data)
@@ -53,7 +54,8 @@ def main(argv=None) -> dict:
     rule = STDP()
     print(f"{args.data}: {network!r}; {rule!r}; learning from {len(x)} images, {args.batch_size} at a time")
     started = time.perf_counter()
-    fit(network, rule, x, epochs=1, batch_size=args.batch_size, rng=args.seed, verbose=False)
+    fit(network, rule, x, epochs=1, batch_size=args.batch_size, rng=args.seed, verbose=False,
+        progress=True if args.progress else None)
     learning = time.perf_counter() - started
     votes = SpikeVotes(x[labelling], train.y[:len(x)][labelling], test.x[:args.test], test.y[:args.test],
                        seed=args.seed)
