@@ -4,7 +4,6 @@ damaged bytes (checksums) and non-finite weights. Every file here is real, writt
 import json
 import re
 import struct
-import time
 
 import numpy as np
 import pytest
@@ -85,10 +84,9 @@ def test_sizes_beyond_what_the_file_holds_are_refused_before_allocating(tmp_path
     architecture = {"type": "Sequential", "layers": [layer]}
     header["__metadata__"] = {"synaptica.format": "1", "synaptica.architecture": json.dumps(architecture)}
     _write(path, header, buffer)
-    start = time.perf_counter()
     error, peak = refusal_and_peak_mb(lambda: load_model(path), FormatError)
     assert re.search(complaint, str(error)) and str(path) in str(error)
-    assert time.perf_counter() - start < 1 and peak < 1
+    assert peak < 1  # MiB: refused before allocating
 
 
 # ------------------------------------------------------------------------ dtypes, versions, header

@@ -1,6 +1,5 @@
 """The memory budget: sizes typed by mistake are refused before anything is allocated."""
 
-import time
 import tracemalloc
 
 import numpy as np
@@ -26,9 +25,8 @@ def refusal_and_peak_mb(call, kind: type[Exception]) -> tuple[Exception, float]:
 
 
 def test_a_mistyped_hidden_size_is_refused_at_once_naming_the_layer_and_the_size():
-    start = time.perf_counter()
     error, peak = refusal_and_peak_mb(lambda: mlp([784, 30_000_000, 10]), BudgetError)
-    assert time.perf_counter() - start < 1 and peak < 1
+    assert peak < 1  # MiB: refused before any weight was drawn
     message = str(error)
     assert "Linear(784→30000000)" in message and "23,550,000,000 parameters (87.7 GiB as float32)" in message and f"{MAX_PARAMETERS:,}" in message
     assert isinstance(error, ValueError)
