@@ -9,7 +9,8 @@ checksums stale, recomputing them as a forger would, and dropping them (claiming
 written before checksums), so that every check behind the checksums is reached too.
 
 Every file must be refused with a library error naming it, or load as exactly what it may load
-as; no other exception, no file over 5 s, and the child's peak memory under 500 MB.
+as; no other exception, no reader stuck (the child's alarm marks a file ``hung``), and the child's
+peak memory under 500 MB.
 """
 
 import json
@@ -38,8 +39,6 @@ def test_fuzzed_files_are_refused_cleanly_or_load_as_what_they_say(tmp_path):
     assert len(outcomes) == len(cases) == MODEL_FILES + IDX_FILES
     crashed = [o for o in outcomes.values() if o["outcome"] in ("crashed", "hung")]
     assert not crashed, "\n".join(f"{o['file']}: {o.get('traceback', 'hung')}" for o in crashed[:5])
-    slowest = max(outcomes.values(), key=lambda o: o["seconds"])
-    assert slowest["seconds"] < 5, slowest
     assert report["peak_mb"] < 500
 
     wrongly_loaded = [case for case in cases if outcomes[case["file"]]["outcome"] == "loaded"
