@@ -41,7 +41,7 @@ import numpy as np
 
 from synaptica.errors import ShapeError
 from synaptica.ops.elementwise import SIGMOID_CAP
-from synaptica.tensor import Tensor
+from synaptica.tensor import Tensor, is_recording
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -66,13 +66,16 @@ def check_sequence(op: str, x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, g
 
 
 def feature_major(x: np.ndarray) -> np.ndarray:
-    """(batch, time, features) -> a contiguous (time, features, batch) copy.
+    """(batch, time, features) -> a contiguous (features, time, batch) copy.
 
-    Inside the ops every array is laid out (time, units, batch): a step's state is a (units, batch)
-    block and each gate a contiguous run of rows in it, so the elementwise work of a step runs over
-    contiguous memory (a gate's columns inside (batch, 4·hidden) rows would be strided, which costs
-    NumPy about twice the time), and W hₜ₋₁ is the product W (gates, units) @ hₜ₋₁ (units, batch)."""
-    return np.ascontiguousarray(np.transpose(x, (1, 2, 0)))
+    Inside the ops every array of states is laid out (time, units, batch): a step's state is a
+    (units, batch) block and each gate a contiguous run of rows in it, so the elementwise work of a
+    step runs over contiguous memory (a gate's columns inside (batch, 4·hidden) rows would be
+    strided, which costs NumPy about twice the time), and W hₜ₋₁ is the product W (gates, units) @
+    hₜ₋₁ (units, batch). The inputs alone are kept (features, time, batch): step t is the strided
+    block ``inputs[:, t]``, which BLAS reads as it is, and all steps side by side are the
+    (features, time·batch) matrix of the weight gradient's product, without another copy."""
+    return np.ascontiguousarray(np.transpose(x, (2, 1, 0)))
 
 
 def batch_major(states: np.ndarray) -> np.ndarray:
@@ -81,8 +84,8 @@ def batch_major(states: np.ndarray) -> np.ndarray:
 
 
 def project(w: np.ndarray, inputs: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """W xₜ + b for every step at once: (time, rows, batch)."""
-    out = np.matmul(w, inputs)
+    """W xₜ + b for every step at once, from the (features, time, batch) inputs: (time, rows, batch)."""
+    out = np.matmul(w, np.swapaxes(inputs, 0, 1))
     out += bias[:, None]
     return out
 
@@ -90,6 +93,57 @@ def project(w: np.ndarray, inputs: np.ndarray, bias: np.ndarray) -> np.ndarray:
 def merged(a: np.ndarray) -> np.ndarray:
     """(time, units, batch) -> contiguous (units, time·batch): all steps side by side, for one product."""
     return np.ascontiguousarray(np.swapaxes(a, 0, 1)).reshape(a.shape[1], -1)
+
+
+def merged_previous(states: np.ndarray, first: np.ndarray, reverse: bool) -> np.ndarray:
+    """The state each step started from, as :func:`merged` lays it out: (units, time·batch), built in
+    one copy (the initial state, then the states before)."""
+    units, steps = states.shape[1], states.shape[0]
+    out = np.empty((units, steps, states.shape[2]), states.dtype)
+    later, earlier = (slice(None, -1), slice(1, None)) if reverse else (slice(1, None), slice(None, -1))
+    out[:, later] = np.swapaxes(states[earlier], 0, 1)
+    out[:, -1 if reverse else 0] = first
+    return out.reshape(units, -1)
+
+
+def with_previous(ufunc, out: np.ndarray, states: np.ndarray, first: np.ndarray, reverse: bool) -> None:
+    """out[t] = ufunc(out[t], the state step t started from), in place: the initial state for the
+    first step, then the states before (for instance ``np.multiply``: out[t] *= sₜ₋₁)."""
+    if reverse:
+        ufunc(out[:-1], states[1:], out=out[:-1])
+        ufunc(out[-1], first, out=out[-1])
+    else:
+        ufunc(out[1:], states[:-1], out=out[1:])
+        ufunc(out[0], first, out=out[0])
+
+
+def recording(parents) -> bool:
+    """Whether the op's output will join the graph (as :meth:`Tensor.from_op` decides): if not, its
+    forward need keep nothing for a backward pass (inference, ``no_grad``)."""
+    return is_recording() and any(p.requires_grad for p in parents)
+
+
+def halved_rows(w: np.ndarray, rows: int) -> np.ndarray:
+    """A copy of ``w`` with its first ``rows`` rows times ½ (exact in binary floating point).
+
+    The gated cells compute their sigmoid gates as σ(a) = ½ tanh(a/2) + ½: with the sigmoid rows of
+    the weights and biases halved, the pre-activations of a step arrive as (a/2 for the sigmoid
+    gates, a for the tanh block), and one tanh call covers the whole gate block, where eᶻ/(1 + eᶻ)
+    would cost a minimum, an exponential, an addition and a division. Halving is exact, so a/2 is
+    the same number as halving a afterwards. ½ tanh(a/2) + ½ is σ to a few units of 2⁻²⁴ absolutely;
+    only far in the lower tail (a < −17 in float32), where σ(a) < 10⁻⁷, is it 0 instead of the tiny
+    true value: nothing a gate multiplying states of order one can show.
+    """
+    out = w.copy()
+    out[:rows] *= 0.5
+    return out
+
+
+def sigmoid_from_tanh(a: np.ndarray) -> np.ndarray:
+    """½ t + ½ in place: σ(z) from t = tanh(z/2) (see :func:`halved_rows`)."""
+    a *= 0.5
+    a += 0.5
+    return a
 
 
 def step_order(steps: int, reverse: bool) -> range:
@@ -135,13 +189,15 @@ def arriving_gradient(g: np.ndarray) -> np.ndarray:
     return np.transpose(g, (1, 2, 0))
 
 
-def weight_gradients(deltas: np.ndarray, inputs: np.ndarray, w: Tensor, x: Tensor, want_bias: bool):
+def weight_gradients(flat: np.ndarray, inputs: np.ndarray, w: Tensor, x: Tensor, want_bias: bool):
     """∂C/∂x, ∂C/∂W and ∂C/∂b for a product W aₜ + b applied at every step, from the δ of every step
-    (time, rows, batch) and the inputs aₜ (time, columns, batch): ∂C/∂W = Σₜ δₜ aₜᵀ and
-    ∂C/∂b = Σₜ δₜ 1 as one product and one sum over all steps, ∂C/∂aₜ = Wᵀ δₜ (batch, time, columns)."""
-    flat = merged(deltas)
-    grad_x = batch_major(np.matmul(w.data.T, deltas)) if x.requires_grad else None
-    grad_w = flat @ merged(inputs).T if w.requires_grad else None
+    merged (rows, time·batch) (:func:`merged`) and the inputs aₜ (columns, time, batch): ∂C/∂W = Σₜ δₜ aₜᵀ
+    and ∂C/∂b = Σₜ δₜ 1 as one product and one sum over all steps, ∂C/∂aₜ = Wᵀ δₜ as one product,
+    returned as (batch, time, columns)."""
+    grad_x = None
+    if x.requires_grad:
+        grad_x = np.transpose((w.data.T @ flat).reshape(inputs.shape), (2, 1, 0))
+    grad_w = flat @ inputs.reshape(inputs.shape[0], -1).T if w.requires_grad else None
     grad_b = np.add.reduce(flat, axis=1) if want_bias else None
     return grad_x, grad_w, grad_b
 
@@ -207,10 +263,9 @@ def elman(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Tensor, nonli
             carry = w_t @ deltas[t]
             if masks is not None:  # a padded step passes its gradient straight to the state before
                 carry += masks[1][t] * grad_h
-        grad_x, grad_w_ih, grad_b = weight_gradients(deltas, inputs, w_ih, x, bias.requires_grad)
-        grad_w_hh = None
-        if w_hh.requires_grad:
-            grad_w_hh = merged(deltas) @ merged(previous_states(states, h0.data.T, reverse)).T
+        flat = merged(deltas)
+        grad_x, grad_w_ih, grad_b = weight_gradients(flat, inputs, w_ih, x, bias.requires_grad)
+        grad_w_hh = flat @ merged_previous(states, h0.data.T, reverse).T if w_hh.requires_grad else None
         return grad_x, carry.T, grad_w_ih, grad_w_hh, grad_b
 
     return Tensor.from_op(batch_major(states), (x, h0, w_ih, w_hh, bias), vjp, "elman")
@@ -281,10 +336,11 @@ def jordan(x: Tensor, y0: Tensor, w_ih: Tensor, w_yh: Tensor, bias: Tensor, w_hy
             carry = w_yh.data.T @ deltas_h[t]
             if masks is not None:
                 carry += masks[1][t] * grad_y
-        grad_x, grad_w_ih, grad_b = weight_gradients(deltas_h, inputs, w_ih, x, bias.requires_grad)
+        flat = merged(deltas_h)
+        grad_x, grad_w_ih, grad_b = weight_gradients(flat, inputs, w_ih, x, bias.requires_grad)
         grad_w_yh = grad_w_hy = grad_b_y = None
         if w_yh.requires_grad:
-            grad_w_yh = merged(deltas_h) @ merged(previous_states(ys, y0.data.T, reverse)).T
+            grad_w_yh = flat @ merged_previous(ys, y0.data.T, reverse).T
         if w_hy.requires_grad:
             grad_w_hy = merged(deltas_y) @ merged(hiddens).T
         if bias_y.requires_grad:
