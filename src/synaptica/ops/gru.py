@@ -143,7 +143,7 @@ def gru(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, bias_ih: Tensor, bias
         dh, part = np.empty_like(h), np.empty_like(h)
         w_t = w_hh.data.T
         for t in step_order(steps, not reverse):
-            np.add(arriving[t], grad_h, out=dh)
+            np.add(arriving(t), grad_h, out=dh)
             gates_rz[t] *= dh
             deltas_n[t] *= dh
             np.multiply(deltas_n[t], r[t], out=deltas[t, 2 * n:])

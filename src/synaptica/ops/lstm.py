@@ -70,8 +70,9 @@ def lstm(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Te
         ∂C/∂cₜ = ∂C/∂hₜ ⊙ oₜ(1 − tanh² cₜ) + ∂C/∂cₜ₊₁ ⊙ fₜ₊₁ (+ peephole terms)
         δ_o = ∂C/∂hₜ ⊙ tanh cₜ ⊙ oₜ(1 − oₜ)       δ_i = ∂C/∂cₜ ⊙ gₜ ⊙ iₜ(1 − iₜ)
         δ_f = ∂C/∂cₜ ⊙ cₜ₋₁ ⊙ fₜ(1 − fₜ)           δ_g = ∂C/∂cₜ ⊙ iₜ ⊙ (1 − gₜ²)
-    The factors after ∂C/∂hₜ and ∂C/∂cₜ are computed for all steps before the loop, into the array
-    that then receives the δ, each step multiplying its own block in place.
+    Each step computes its factors (σ', tanh cₜ, gₜ, cₜ₋₁) and δ in one (4·hidden, batch) buffer that
+    stays in the cache, and copies the δ into a (4·hidden, time, batch) array: all steps side by side,
+    the operand of the weight gradients' products without a transposed copy.
     """
     batch, steps, features, hidden = check_sequence("lstm", x, h0, w_ih, w_hh, 4)
     if c0.shape != h0.shape:
@@ -135,47 +136,51 @@ def lstm(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Te
 
     def vjp(g):
         cells = states[:, n:]
-        o, i, f, cand = (gates[:, k * n:(k + 1) * n] for k in range(4))
-        # the factor each δ block is of ∂C/∂hₜ (block o) or of ∂C/∂cₜ (blocks i, f, g), all steps at
-        # once, written where the δ go: the loop multiplies each step's block in place
-        deltas = np.empty_like(gates)
-        blocks = deltas.reshape(steps, 4, n, batch)
-        slope = deltas[:, :3 * n]
-        np.subtract(1, gates[:, :3 * n], out=slope)
-        slope *= gates[:, :3 * n]  # σ' = σ(1 − σ) of o, i, f
-        blocks[:, 0] *= squashed
-        blocks[:, 1] *= cand
-        with_previous(np.multiply, blocks[:, 2], cells, c0.data.T, reverse)
-        np.multiply(cand, cand, out=blocks[:, 3])
-        np.subtract(1, blocks[:, 3], out=blocks[:, 3])
-        blocks[:, 3] *= i
-        to_cell = np.multiply(squashed, squashed)  # ∂hₜ/∂cₜ = oₜ(1 − tanh² cₜ)
-        np.subtract(1, to_cell, out=to_cell)
-        to_cell *= o
-        keep = f
+        keep = gates[:, 2 * n:3 * n]  # ∂cₜ/∂cₜ₋₁ = fₜ
         if masks is not None:  # padded steps: no δ, and the cell's gradient passes through unchanged
-            deltas *= masks[0]
-            to_cell *= masks[0]
-            keep = np.where(masks[1], 1, f).astype(f.dtype)
+            keep = np.where(masks[1], 1, keep).astype(keep.dtype)
         arriving = arriving_gradient(g)
+        deltas = np.empty((4 * n, steps, batch), x.dtype)  # every step's δ, side by side as merged() lays them
+        delta = np.empty((4 * n, batch), x.dtype)  # this step's
+        blocks = delta.reshape(4, n, batch)
         grad_h, grad_c = np.zeros_like(h), np.zeros_like(c)
         dh, dc, part = np.empty_like(h), np.empty_like(c), np.empty_like(c)
         w_t = w_hh.data.T
+        first = steps - 1 if reverse else 0
         for t in step_order(steps, not reverse):
-            np.add(arriving[t, :n], grad_h, out=dh)
-            np.add(arriving[t, n:], grad_c, out=dc)
-            dc += np.multiply(dh, to_cell[t], out=part)
-            deltas[t, :n] *= dh
+            a, s = gates[t], squashed[t]
+            step = arriving(t)
+            np.add(step[:n], grad_h, out=dh)  # ∂C/∂hₜ
+            np.add(step[n:], grad_c, out=dc)
+            np.multiply(s, s, out=part)
+            np.subtract(1, part, out=part)
+            part *= a[:n]
+            part *= dh
+            if masks is not None:
+                part *= masks[0][t]
+            dc += part  # ∂C/∂cₜ, through hₜ = oₜ tanh cₜ and from step t + 1
+            np.subtract(1, a[:3 * n], out=delta[:3 * n])
+            delta[:3 * n] *= a[:3 * n]  # σ' = σ(1 − σ) of o, i, f
+            blocks[0] *= s
+            blocks[0] *= dh  # δ_o
+            blocks[1] *= a[3 * n:]
+            blocks[2] *= c0.data.T if t == first else cells[t + 1 if reverse else t - 1]
+            np.multiply(a[3 * n:], a[3 * n:], out=blocks[3])
+            np.subtract(1, blocks[3], out=blocks[3])
+            blocks[3] *= a[n:2 * n]
+            if masks is not None:
+                delta *= masks[0][t]
             if peep is not None:
-                dc += np.multiply(deltas[t, :n], peephole.data[:n, None], out=part)
-            blocks[t, 1:] *= dc
+                dc += np.multiply(blocks[0], peephole.data[:n, None], out=part)
+            blocks[1:] *= dc  # δ_i, δ_f, δ_g
             np.multiply(dc, keep[t], out=grad_c)
             if peep is not None:
-                grad_c += (blocks[t, 1:3] * peephole.data[n:].reshape(2, n, 1)).sum(axis=0)
-            np.matmul(w_t, deltas[t], out=grad_h)
+                grad_c += (blocks[1:3] * peephole.data[n:].reshape(2, n, 1)).sum(axis=0)
+            np.matmul(w_t, delta, out=grad_h)
             if masks is not None:
                 grad_h += masks[1][t] * dh
-        flat = merged(deltas)
+            deltas[:, t] = delta
+        flat = deltas.reshape(4 * n, -1)
         grad_x, grad_w_ih, grad_b = weight_gradients(flat, inputs, w_ih, x, bias.requires_grad)
         grad_w_hh = flat @ merged_previous(states[:, :n], h0.data.T, reverse).T if w_hh.requires_grad else None
         grads = (grad_x, grad_h.T, grad_c.T, grad_w_ih, grad_w_hh, grad_b)
@@ -183,9 +188,9 @@ def lstm(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Te
             return grads
         before_c = np.ones_like(cells)
         with_previous(np.multiply, before_c, cells, c0.data.T, reverse)
-        grad_p = np.concatenate([np.einsum("thb,thb->h", blocks[:, 0], cells),
-                                 np.einsum("thb,thb->h", blocks[:, 1], before_c),
-                                 np.einsum("thb,thb->h", blocks[:, 2], before_c)])
+        grad_p = np.concatenate([np.einsum("htb,thb->h", deltas[:n], cells),
+                                 np.einsum("htb,thb->h", deltas[n:2 * n], before_c),
+                                 np.einsum("htb,thb->h", deltas[2 * n:3 * n], before_c)])
         return (*grads, grad_p)
 
     return Tensor.from_op(batch_major(states), parents, vjp, "lstm")

@@ -183,10 +183,19 @@ def sigmoid_into(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def arriving_gradient(g: np.ndarray) -> np.ndarray:
-    """The gradient arriving at the op's output (batch, time, n) as a (time, n, batch) view: each step
-    reads its own block once, where a transposed copy of the whole would cost more than the loop."""
-    return np.transpose(g, (1, 2, 0))
+def arriving_gradient(g: np.ndarray):
+    """The gradient arriving at the op's output (batch, time, n), step by step: ``step(t)`` is step
+    t's (n, batch) block, a view valid until the next call. Each call copies the step's rows (batch,
+    n), contiguous runs of g, into one small buffer and returns its transpose: the elementwise work
+    that reads it then transposes within the cache, where reading the (n, batch) block straight out
+    of g, or a transposed copy of the whole of g, would stride across all of g (twice the time)."""
+    buffer = np.empty((g.shape[0], g.shape[2]), g.dtype)
+
+    def step(t: int) -> np.ndarray:
+        np.copyto(buffer, g[:, t])
+        return buffer.T
+
+    return step
 
 
 def weight_gradients(flat: np.ndarray, inputs: np.ndarray, w: Tensor, x: Tensor, want_bias: bool):
@@ -258,7 +267,7 @@ def elman(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Tensor, nonli
         carry = np.zeros_like(h)
         w_t = w.T
         for t in step_order(steps, not reverse):
-            grad_h = arriving[t] + carry
+            grad_h = arriving(t) + carry
             np.multiply(grad_h, slope[t], out=deltas[t])
             carry = w_t @ deltas[t]
             if masks is not None:  # a padded step passes its gradient straight to the state before
@@ -329,7 +338,7 @@ def jordan(x: Tensor, y0: Tensor, w_ih: Tensor, w_yh: Tensor, bias: Tensor, w_hy
         deltas_h = np.empty_like(hiddens)
         carry = np.zeros_like(y)
         for t in step_order(steps, not reverse):
-            grad_y = arriving[t] + carry
+            grad_y = arriving(t) + carry
             np.multiply(grad_y, slope_y[t], out=deltas_y[t])
             np.matmul(w_hy.data.T, deltas_y[t], out=deltas_h[t])
             deltas_h[t] *= slope_h[t]
