@@ -35,7 +35,7 @@ import numpy as np
 
 from synaptica.errors import ShapeError
 from synaptica.ops.recurrent import (
-    arriving_gradient, batch_major, check_sequence, feature_major, halved_rows, merged, merged_previous, project,
+    arriving_gradient, batch_major, check_sequence, feature_major, halved_rows, merged_previous, project,
     recording, sigmoid_from_tanh, step_masks, step_order, weight_gradients, with_previous,
 )
 from synaptica.tensor import Tensor

@@ -8,13 +8,18 @@ Written with one op per matrix product and per activation, a 28-step LSTM record
 ops per batch, and at small batches Python's cost per op, not the arithmetic, is what the step
 costs. So each cell here is one op over the whole sequence: its forward runs the time loop in NumPy
 (visible below, one iteration per step) and its vjp runs backpropagation through time (Werbos 1990)
-by hand, in the reverse loop. Three things keep both loops short:
+by hand, in the reverse loop. What keeps both loops short:
 
 - the input projections W_ih xₜ + b of all steps are one matrix product before the loop, and the
   weight gradients ∂C/∂W = Σₜ δₜᵀ aₜ one product after it (δ of every step is kept);
-- everything that does not depend on the gradient arriving from later steps (σ'(z), 1 − tanh²)
-  is computed for all steps at once, outside the loop;
-- buffers are written in place.
+- the gated cells' sigmoid gates are ½ tanh(a/2) + ½ with the sigmoid rows of the weights halved
+  beforehand (:func:`halved_rows`): one tanh call per step for the whole gate block;
+- buffers are allocated once and written in place (``out=``), one step's scratch reused at every
+  step, so that a step's elementwise work stays in the cache;
+- without recording (inference, ``no_grad``) the gated cells keep nothing for a backward pass and
+  reuse one step's buffers at every step; the LSTM's pre-activations of a step are then one product
+  of the stacked weights [W_ih b W_hh] with [xₜ; 1; hₜ₋₁] (the GRU, whose candidate needs U_n hₜ₋₁
+  apart, makes two).
 
 Every op takes ``x`` (batch, time, features) and an initial state, and returns the states of every
 step, (batch, time, hidden): the layer (:mod:`synaptica.nn.recurrent`) takes the last one or all.
@@ -40,7 +45,6 @@ from __future__ import annotations
 import numpy as np
 
 from synaptica.errors import ShapeError
-from synaptica.ops.elementwise import SIGMOID_CAP
 from synaptica.tensor import Tensor, is_recording
 
 NONLINEARITIES = ("tanh", "relu")
@@ -150,18 +154,6 @@ def step_order(steps: int, reverse: bool) -> range:
     return range(steps - 1, -1, -1) if reverse else range(steps)
 
 
-def previous_states(states: np.ndarray, first: np.ndarray, reverse: bool) -> np.ndarray:
-    """The state each step started from, (time, units, batch): the initial state, then the states before."""
-    before = np.empty_like(states)
-    if reverse:
-        before[-1] = first
-        before[:-1] = states[1:]
-    else:
-        before[0] = first
-        before[1:] = states[:-1]
-    return before
-
-
 def step_masks(mask, batch: int, steps: int, dtype) -> tuple[np.ndarray, np.ndarray] | None:
     """None, or (on, off): (time, 1, batch) arrays, ``on`` 1 where a step is real (in ``dtype``)
     and ``off`` a bool array true where it is padding."""
@@ -172,15 +164,6 @@ def step_masks(mask, batch: int, steps: int, dtype) -> tuple[np.ndarray, np.ndar
         raise ShapeError(f"recurrent op: the mask has shape {mask.shape}, expected (batch, time) = {(batch, steps)}")
     on = mask.astype(bool).T[:, None, :]
     return on.astype(dtype), ~on
-
-
-def sigmoid_into(z: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """σ(z) = eᶻ / (1 + eᶻ) with z capped at 40, written into ``out`` (see
-    :func:`synaptica.ops.elementwise.sigmoid_array`, whose formula this is, without allocating)."""
-    np.minimum(z, SIGMOID_CAP, out=out)
-    np.exp(out, out=out)
-    np.divide(out, out + 1, out=out)
-    return out
 
 
 def arriving_gradient(g: np.ndarray):
