@@ -142,18 +142,20 @@ def gru(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, bias_ih: Tensor, bias
         grad_h = np.zeros_like(h)
         dh, part = np.empty_like(h), np.empty_like(h)
         w_t = w_hh.data.T
+        first = steps - 1 if reverse else 0
         for t in step_order(steps, not reverse):
             np.add(arriving(t), grad_h, out=dh)
             gates_rz[t] *= dh
             deltas_n[t] *= dh
             np.multiply(deltas_n[t], r[t], out=deltas[t, 2 * n:])
-            np.matmul(w_t, deltas[t], out=grad_h)
-            grad_h += np.multiply(dh, keep[t], out=part)
+            if t != first or h0.requires_grad:  # ∂C/∂hₜ₋₁ (the first step's only for h₀)
+                np.matmul(w_t, deltas[t], out=grad_h)
+                grad_h += np.multiply(dh, keep[t], out=part)
         flat = merged(deltas)
         grad_w_hh = flat @ merged_previous(hs, h0.data.T, reverse).T if w_hh.requires_grad else None
         grad_b_hh = np.add.reduce(flat, axis=1) if bias_hh.requires_grad else None
         flat.reshape(3 * n, steps, batch)[2 * n:] = np.swapaxes(deltas_n, 0, 1)  # the input side's δ_n
         grad_x, grad_w_ih, grad_b_ih = weight_gradients(flat, inputs, w_ih, x, bias_ih.requires_grad)
-        return grad_x, grad_h.T, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
+        return grad_x, grad_h.T if h0.requires_grad else None, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
 
     return Tensor.from_op(batch_major(hs), parents, vjp, "gru")

@@ -176,14 +176,15 @@ def lstm(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Te
             np.multiply(dc, keep[t], out=grad_c)
             if peep is not None:
                 grad_c += (blocks[1:3] * peephole.data[n:].reshape(2, n, 1)).sum(axis=0)
-            np.matmul(w_t, delta, out=grad_h)
-            if masks is not None:
-                grad_h += masks[1][t] * dh
+            if t != first or h0.requires_grad:  # ∂C/∂hₜ₋₁ (the first step's only for h₀)
+                np.matmul(w_t, delta, out=grad_h)
+                if masks is not None:
+                    grad_h += masks[1][t] * dh
             deltas[:, t] = delta
         flat = deltas.reshape(4 * n, -1)
         grad_x, grad_w_ih, grad_b = weight_gradients(flat, inputs, w_ih, x, bias.requires_grad)
         grad_w_hh = flat @ merged_previous(states[:, :n], h0.data.T, reverse).T if w_hh.requires_grad else None
-        grads = (grad_x, grad_h.T, grad_c.T, grad_w_ih, grad_w_hh, grad_b)
+        grads = (grad_x, grad_h.T if h0.requires_grad else None, grad_c.T, grad_w_ih, grad_w_hh, grad_b)
         if peephole is None:
             return grads
         before_c = np.ones_like(cells)
