@@ -113,7 +113,9 @@ def bench_cell(cell: str, args, splits) -> dict:
 
     x_test_t = torch.from_numpy(x_test)
     twin.eval()
-    runs = {"synaptica": lambda: predict(net, x_test, batch_size=1000),
+    # a forced thread count holds for predict's batches in parallel too (one batch at a time for 1)
+    workers = args.threads if args.threads is not None else "auto"
+    runs = {"synaptica": lambda: predict(net, x_test, batch_size=1000, workers=workers),
             "pytorch": lambda: common.torch_predict(twin, x_test_t, batch_size=1000)}
     clock = time.perf_counter if args.clock == "wall" else time.process_time
     times = common.time_inference(runs, args.threads, args.repeats, args.settle, clock)

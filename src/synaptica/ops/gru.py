@@ -24,8 +24,8 @@ import numpy as np
 
 from synaptica.errors import ShapeError
 from synaptica.ops.recurrent import (
-    arriving_gradient, batch_major, check_sequence, feature_major, merged, previous_states, project, sigmoid_into,
-    step_masks, step_order, weight_gradients,
+    arriving_gradient, batch_major, check_sequence, feature_major, halved_rows, merged, merged_previous, project,
+    recording, sigmoid_from_tanh, step_masks, step_order, weight_gradients, with_previous,
 )
 from synaptica.tensor import Tensor
 
@@ -47,6 +47,10 @@ def gru(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, bias_ih: Tensor, bias
     Returns:
         hₜ for every step, (batch, time, hidden).
 
+    Forward: rₜ and zₜ are ½ tanh(a/2) + ½ (:func:`synaptica.ops.recurrent.halved_rows`), one tanh
+    call for both; b_hr and b_hz are added to b_ir and b_iz once, before the loop. When no gradient
+    is wanted nothing is kept for a backward pass and the buffers of one step serve every step.
+
     Backward, with ∂C/∂hₜ = gₜ + (carried from step t + 1) and aₙ = W_n x + b_in + r ⊙ ĥₙ,
     ĥ = U hₜ₋₁ + b_hh:
         δ_n = ∂C/∂hₜ ⊙ (1 − zₜ)(1 − nₜ²)          (∂C/∂aₙ)
@@ -54,68 +58,104 @@ def gru(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, bias_ih: Tensor, bias
         δ_r = δ_n ⊙ ĥₙ ⊙ rₜ(1 − rₜ)
     The input side gets (δ_r, δ_z, δ_n), the recurrent side (δ_r, δ_z, δ_n ⊙ rₜ), and
     ∂C/∂hₜ₋₁ = Uᵀ(recurrent δ) + ∂C/∂hₜ ⊙ zₜ. Each δ is ∂C/∂hₜ times a factor computed for all
-    steps before the loop, so the loop itself is a product and an addition per step.
+    steps before the loop (into the arrays that then receive the δ), so the loop itself is a few
+    products and one matrix product per step.
     """
     batch, steps, features, hidden = check_sequence("gru", x, h0, w_ih, w_hh, 3)
     if bias_ih.shape != (3 * hidden,) or bias_hh.shape != (3 * hidden,):
         raise ShapeError(f"gru: biases {bias_ih.shape} and {bias_hh.shape} do not fit hidden size {hidden}")
+    parents = (x, h0, w_ih, w_hh, bias_ih, bias_hh)
     masks = step_masks(mask, batch, steps, x.dtype)
     n = hidden
-    inputs = feature_major(x.data)
-    projected = project(w_ih.data, inputs, bias_ih.data)  # W xₜ + b_ih, (time, 3·hidden, batch)
-    recurrent = np.empty_like(projected)  # ĥ = U hₜ₋₁ + b_hh of every step
-    gates = np.empty_like(projected)  # r, z, n
+    inputs = feature_major(x.data)  # (features, time, batch)
+    w_x, w = halved_rows(w_ih.data, 2 * n), halved_rows(w_hh.data, 2 * n)
+    b = bias_ih.data.copy()
+    b[:2 * n] += bias_hh.data[:2 * n]
+    b = halved_rows(b, 2 * n)  # b_ir + b_hr, b_iz + b_hz (halved), b_in
+    b_hn = bias_hh.data[2 * n:, None]
     hs = np.empty((steps, n, batch), x.dtype)
-    w, b_hh = w_hh.data, bias_hh.data[:, None]
     h = np.ascontiguousarray(h0.data.T)
+    product = np.empty((3 * n, batch), x.dtype)  # U hₜ₋₁ (halved rows for r and z)
+    record = recording(parents)
+    if record:  # every step's gates and ĥₙ = U_n hₜ₋₁ + b_hn are kept for the backward pass
+        gates = project(w_x, inputs, b)  # W xₜ + b, then rₜ, zₜ, nₜ in place
+        recurrent = np.empty((steps, n, batch), x.dtype)
+    else:
+        stacked = np.concatenate([w_x, b[:, None]], 1)
+        operand = np.empty((features + 1, batch), x.dtype)
+        operand[features] = 1
+        gate = np.empty((3 * n, batch), x.dtype)
+        hidden_n = np.empty((n, batch), x.dtype)
+    scratch = np.empty((n, batch), x.dtype)
     for t in step_order(steps, reverse):  # the unrolled loop
-        u, a, p, ht = recurrent[t], gates[t], projected[t], hs[t]
-        np.matmul(w, h, out=u)
-        u += b_hh
-        p[:2 * n] += u[:2 * n]
-        sigmoid_into(p[:2 * n], a[:2 * n])
+        ht = hs[t]
+        if record:
+            a, u = gates[t], recurrent[t]
+        else:
+            a, u = gate, hidden_n
+            operand[:features] = inputs[:, t]
+            np.matmul(stacked, operand, out=a)
+        np.matmul(w, h, out=product)
+        a[:2 * n] += product[:2 * n]
+        np.tanh(a[:2 * n], out=a[:2 * n])
+        sigmoid_from_tanh(a[:2 * n])  # rₜ, zₜ
+        np.add(product[2 * n:], b_hn, out=u)  # ĥₙ
         cand = a[2 * n:]
-        np.multiply(a[:n], u[2 * n:], out=cand)
-        cand += p[2 * n:]
-        np.tanh(cand, out=cand)
+        cand += np.multiply(a[:n], u, out=scratch)
+        np.tanh(cand, out=cand)  # nₜ
         np.subtract(h, cand, out=ht)
         ht *= a[n:2 * n]
-        ht += cand
+        ht += cand  # hₜ = nₜ + zₜ ⊙ (hₜ₋₁ − nₜ)
         if masks is not None:
             np.copyto(ht, h, where=masks[1][t])
         h = ht
+    if not record:
+        return Tensor.from_op(batch_major(hs), parents, None, "gru")
 
     def vjp(g):
-        before = previous_states(hs, h0.data.T, reverse)
         r, z, cand = (gates[:, k * n:(k + 1) * n] for k in range(3))
-        factors = np.empty_like(gates)  # δ_r, δ_z, δ_n per unit of ∂C/∂hₜ
-        np.multiply(1 - z, 1 - cand * cand, out=factors[:, 2 * n:])
-        np.multiply((before - cand) * z, 1 - z, out=factors[:, n:2 * n])
-        np.multiply(factors[:, 2 * n:] * recurrent[:, 2 * n:], r * (1 - r), out=factors[:, :n])
+        # factors of ∂C/∂hₜ, written where the δ go: ``deltas`` holds the recurrent side's
+        # (δ_r, δ_z, δ_n ⊙ r), ``deltas_n`` the input side's δ_n
+        deltas = np.empty_like(gates)
+        deltas_n = np.subtract(1, z)
+        spare = np.multiply(cand, cand)
+        np.subtract(1, spare, out=spare)
+        deltas_n *= spare  # (1 − zₜ)(1 − nₜ²)
+        factor_z = deltas[:, n:2 * n]
+        np.subtract(1, z, out=factor_z)
+        factor_z *= z
+        np.negative(cand, out=spare)
+        with_previous(np.add, spare, hs, h0.data.T, reverse)
+        factor_z *= spare  # (hₜ₋₁ − nₜ) zₜ(1 − zₜ)
+        factor_r = deltas[:, :n]
+        np.subtract(1, r, out=factor_r)
+        factor_r *= r
+        factor_r *= deltas_n
+        factor_r *= recurrent  # (1 − zₜ)(1 − nₜ²) ĥₙ rₜ(1 − rₜ)
         keep = z
         if masks is not None:
-            factors *= masks[0]
+            deltas[:, :2 * n] *= masks[0]
+            deltas_n *= masks[0]
             keep = np.where(masks[1], 1, z).astype(z.dtype)
-        recurrent_factors = factors.copy()
-        recurrent_factors[:, 2 * n:] *= r
         arriving = arriving_gradient(g)
-        deltas = np.empty_like(gates)
-        recurrent_deltas = np.empty_like(gates)
-        shape = (3, n, batch)
+        gates_rz = deltas[:, :2 * n].reshape(steps, 2, n, batch)
         grad_h = np.zeros_like(h)
-        w_t = w.T
+        dh, part = np.empty_like(h), np.empty_like(h)
+        w_t = w_hh.data.T
+        first = steps - 1 if reverse else 0
         for t in step_order(steps, not reverse):
-            dh = arriving[t] + grad_h
-            np.multiply(dh, factors[t].reshape(shape), out=deltas[t].reshape(shape))
-            np.multiply(dh, recurrent_factors[t].reshape(shape), out=recurrent_deltas[t].reshape(shape))
-            grad_h = w_t @ recurrent_deltas[t]
-            grad_h += dh * keep[t]
-        grad_x, grad_w_ih, grad_b_ih = weight_gradients(deltas, inputs, w_ih, x, bias_ih.requires_grad)
-        grad_w_hh = grad_b_hh = None
-        if w_hh.requires_grad or bias_hh.requires_grad:
-            flat = merged(recurrent_deltas)
-            grad_w_hh = flat @ merged(before).T if w_hh.requires_grad else None
-            grad_b_hh = np.add.reduce(flat, axis=1) if bias_hh.requires_grad else None
-        return grad_x, grad_h.T, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
+            np.add(arriving(t), grad_h, out=dh)
+            gates_rz[t] *= dh
+            deltas_n[t] *= dh
+            np.multiply(deltas_n[t], r[t], out=deltas[t, 2 * n:])
+            if t != first or h0.requires_grad:  # ∂C/∂hₜ₋₁ (the first step's only for h₀)
+                np.matmul(w_t, deltas[t], out=grad_h)
+                grad_h += np.multiply(dh, keep[t], out=part)
+        flat = merged(deltas)
+        grad_w_hh = flat @ merged_previous(hs, h0.data.T, reverse).T if w_hh.requires_grad else None
+        grad_b_hh = np.add.reduce(flat, axis=1) if bias_hh.requires_grad else None
+        flat.reshape(3 * n, steps, batch)[2 * n:] = np.swapaxes(deltas_n, 0, 1)  # the input side's δ_n
+        grad_x, grad_w_ih, grad_b_ih = weight_gradients(flat, inputs, w_ih, x, bias_ih.requires_grad)
+        return grad_x, grad_h.T if h0.requires_grad else None, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
 
-    return Tensor.from_op(batch_major(hs), (x, h0, w_ih, w_hh, bias_ih, bias_hh), vjp, "gru")
+    return Tensor.from_op(batch_major(hs), parents, vjp, "gru")

@@ -35,8 +35,8 @@ import numpy as np
 
 from synaptica.errors import ShapeError
 from synaptica.ops.recurrent import (
-    arriving_gradient, batch_major, check_sequence, feature_major, merged, previous_states, project, sigmoid_into,
-    step_masks, step_order, weight_gradients,
+    arriving_gradient, batch_major, check_sequence, feature_major, halved_rows, merged_previous, project,
+    recording, sigmoid_from_tanh, step_masks, step_order, weight_gradients, with_previous,
 )
 from synaptica.tensor import Tensor
 
@@ -61,11 +61,18 @@ def lstm(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Te
     Returns:
         (batch, time, 2·hidden): hₜ in the first half of the last axis and cₜ in the second.
 
+    Forward: the sigmoid gates are ½ tanh(a/2) + ½, so that one tanh call per step covers all four
+    blocks (:func:`synaptica.ops.recurrent.halved_rows`). When no gradient is wanted (``no_grad``, or
+    no operand requires one) nothing is kept for a backward pass: each step's pre-activations are one
+    product [W_ih b W_hh] [xₜ; 1; hₜ₋₁] into a buffer reused at every step.
+
     Backward, with ∂C/∂hₜ = gₜ + Uᵀδₜ₊₁ and the cell's gradient carried from the later step:
         ∂C/∂cₜ = ∂C/∂hₜ ⊙ oₜ(1 − tanh² cₜ) + ∂C/∂cₜ₊₁ ⊙ fₜ₊₁ (+ peephole terms)
         δ_o = ∂C/∂hₜ ⊙ tanh cₜ ⊙ oₜ(1 − oₜ)       δ_i = ∂C/∂cₜ ⊙ gₜ ⊙ iₜ(1 − iₜ)
         δ_f = ∂C/∂cₜ ⊙ cₜ₋₁ ⊙ fₜ(1 − fₜ)           δ_g = ∂C/∂cₜ ⊙ iₜ ⊙ (1 − gₜ²)
-    The factors after ∂C/∂hₜ and ∂C/∂cₜ are computed for all steps before the loop.
+    Each step computes its factors (σ', tanh cₜ, gₜ, cₜ₋₁) and δ in one (4·hidden, batch) buffer that
+    stays in the cache, and copies the δ into a (4·hidden, time, batch) array: all steps side by side,
+    the operand of the weight gradients' products without a transposed copy.
     """
     batch, steps, features, hidden = check_sequence("lstm", x, h0, w_ih, w_hh, 4)
     if c0.shape != h0.shape:
@@ -73,86 +80,118 @@ def lstm(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Te
     if bias.shape != (4 * hidden,) or (peephole is not None and peephole.shape != (3 * hidden,)):
         raise ShapeError(f"lstm: bias {bias.shape} or peephole {None if peephole is None else peephole.shape} "
                          f"does not fit hidden size {hidden}")
+    parents = (x, h0, c0, w_ih, w_hh, bias) + (() if peephole is None else (peephole,))
     masks = step_masks(mask, batch, steps, x.dtype)
     n = hidden
-    inputs = feature_major(x.data)
-    z = project(w_ih.data, inputs, bias.data)  # (time, 4·hidden, batch): W xₜ + b, then + U hₜ₋₁
-    gates = np.empty_like(z)  # σ(o), σ(i), σ(f), tanh(g) of every step
+    inputs = feature_major(x.data)  # (features, time, batch)
+    w = halved_rows(w_hh.data, 3 * n)
+    peep = None if peephole is None else (0.5 * peephole.data).reshape(3, n, 1)
     states = np.empty((steps, 2 * n, batch), x.dtype)  # hₜ over cₜ
-    squashed = np.empty((steps, n, batch), x.dtype)  # tanh cₜ
-    w = w_hh.data
     h, c = np.ascontiguousarray(h0.data.T), np.ascontiguousarray(c0.data.T)
-    peep = None if peephole is None else peephole.data.reshape(3, n, 1)
+    record = recording(parents)
+    if record:  # every step's gates and tanh cₜ are kept for the backward pass
+        gates = project(halved_rows(w_ih.data, 3 * n), inputs, halved_rows(bias.data, 3 * n))
+        squashed = np.empty((steps, n, batch), x.dtype)
+        product = np.empty((4 * n, batch), x.dtype)
+    else:  # one buffer for the step's [xₜ; 1; hₜ₋₁] and one for its gates
+        stacked = np.concatenate([halved_rows(w_ih.data, 3 * n), halved_rows(bias.data, 3 * n)[:, None], w], 1)
+        operand = np.empty((features + 1 + n, batch), x.dtype)
+        operand[features] = 1
+        operand[features + 1:] = h
+        gate = np.empty((4 * n, batch), x.dtype)
+        square = np.empty((n, batch), x.dtype)
+    scratch = np.empty((n, batch), x.dtype)
     for t in step_order(steps, reverse):  # the unrolled loop
-        zt, a, ht, ct = z[t], gates[t], states[t, :n], states[t, n:]
-        zt += w @ h
-        if peep is None:
-            sigmoid_into(zt[:3 * n], a[:3 * n])
+        ht, ct = states[t, :n], states[t, n:]
+        if record:
+            a, s = gates[t], squashed[t]
+            a += np.matmul(w, h, out=product)  # (a/2 for o, i, f; a for g)
         else:
-            zt[n:3 * n] += (peep[1:] * c).reshape(2 * n, batch)
-            sigmoid_into(zt[n:3 * n], a[n:3 * n])
-        np.tanh(zt[3 * n:], out=a[3 * n:])
-        np.multiply(a[2 * n:3 * n], c, out=ct)
-        ct += a[n:2 * n] * a[3 * n:]
+            a, s = gate, square
+            operand[:features] = inputs[:, t]
+            np.matmul(stacked, operand, out=a)
+        if peep is None:
+            np.tanh(a, out=a)
+            sigmoid_from_tanh(a[:3 * n])
+        else:
+            a[n:3 * n] += (peep[1:] * c).reshape(2 * n, batch)
+            np.tanh(a[n:], out=a[n:])
+            sigmoid_from_tanh(a[n:3 * n])
+        np.multiply(a[2 * n:3 * n], c, out=ct)  # cₜ = fₜ ⊙ cₜ₋₁ + iₜ ⊙ gₜ
+        ct += np.multiply(a[n:2 * n], a[3 * n:], out=scratch)
         if peep is not None:
-            zt[:n] += peep[0] * ct
-            sigmoid_into(zt[:n], a[:n])
-        np.tanh(ct, out=squashed[t])
-        np.multiply(a[:n], squashed[t], out=ht)
+            a[:n] += np.multiply(peep[0], ct, out=scratch)
+            np.tanh(a[:n], out=a[:n])
+            sigmoid_from_tanh(a[:n])
+        np.tanh(ct, out=s)
+        np.multiply(a[:n], s, out=ht)  # hₜ = oₜ ⊙ tanh cₜ
         if masks is not None:
             np.copyto(ht, h, where=masks[1][t])
             np.copyto(ct, c, where=masks[1][t])
         h, c = ht, ct
+        if not record:
+            operand[features + 1:] = ht
+    if not record:
+        return Tensor.from_op(batch_major(states), parents, None, "lstm")
 
     def vjp(g):
-        hs, cells = states[:, :n], states[:, n:]
-        before_c = previous_states(cells, c0.data.T, reverse)
-        o, i, f, cand = (gates[:, k * n:(k + 1) * n] for k in range(4))
-        # the factor each δ block is of ∂C/∂hₜ (block o) or of ∂C/∂cₜ (blocks i, f, g), all steps at once
-        factors = np.empty_like(gates)
-        sigma_slope = gates[:, :3 * n] * (1 - gates[:, :3 * n])
-        np.multiply(squashed, sigma_slope[:, :n], out=factors[:, :n])
-        np.multiply(cand, sigma_slope[:, n:2 * n], out=factors[:, n:2 * n])
-        np.multiply(before_c, sigma_slope[:, 2 * n:], out=factors[:, 2 * n:3 * n])
-        np.multiply(i, 1 - cand * cand, out=factors[:, 3 * n:])
-        to_cell = o * (1 - squashed * squashed)  # ∂hₜ/∂cₜ
-        keep = f
+        cells = states[:, n:]
+        keep = gates[:, 2 * n:3 * n]  # ∂cₜ/∂cₜ₋₁ = fₜ
         if masks is not None:  # padded steps: no δ, and the cell's gradient passes through unchanged
-            factors *= masks[0]
-            to_cell *= masks[0]
-            keep = np.where(masks[1], 1, f).astype(f.dtype)
+            keep = np.where(masks[1], 1, keep).astype(keep.dtype)
         arriving = arriving_gradient(g)
-        deltas = np.empty_like(gates)
-        blocks = deltas.reshape(steps, 4, n, batch)
-        factor_blocks = factors.reshape(steps, 4, n, batch)
-        grad_h = np.zeros_like(h)
-        grad_c = np.zeros_like(c)
-        w_t = w.T
+        deltas = np.empty((4 * n, steps, batch), x.dtype)  # every step's δ, side by side as merged() lays them
+        delta = np.empty((4 * n, batch), x.dtype)  # this step's
+        blocks = delta.reshape(4, n, batch)
+        grad_h, grad_c = np.zeros_like(h), np.zeros_like(c)
+        dh, dc, part = np.empty_like(h), np.empty_like(c), np.empty_like(c)
+        w_t = w_hh.data.T
+        first = steps - 1 if reverse else 0
         for t in step_order(steps, not reverse):
-            dh = arriving[t, :n] + grad_h
-            dc = arriving[t, n:] + grad_c
-            dc += dh * to_cell[t]
-            np.multiply(dh, factors[t, :n], out=deltas[t, :n])
-            if peep is not None:
-                dc += deltas[t, :n] * peep[0]
-            np.multiply(dc, factor_blocks[t, 1:], out=blocks[t, 1:])
-            grad_c = dc * keep[t]
-            if peep is not None:
-                grad_c += (blocks[t, 1:3] * peep[1:]).sum(axis=0)
-            grad_h = w_t @ deltas[t]
+            a, s = gates[t], squashed[t]
+            step = arriving(t)
+            np.add(step[:n], grad_h, out=dh)  # ∂C/∂hₜ
+            np.add(step[n:], grad_c, out=dc)
+            np.multiply(s, s, out=part)
+            np.subtract(1, part, out=part)
+            part *= a[:n]
+            part *= dh
             if masks is not None:
-                grad_h += masks[1][t] * dh
-        grad_x, grad_w_ih, grad_b = weight_gradients(deltas, inputs, w_ih, x, bias.requires_grad)
-        grad_w_hh = None
-        if w_hh.requires_grad:
-            grad_w_hh = merged(deltas) @ merged(previous_states(hs, h0.data.T, reverse)).T
-        grads = (grad_x, grad_h.T, grad_c.T, grad_w_ih, grad_w_hh, grad_b)
+                part *= masks[0][t]
+            dc += part  # ∂C/∂cₜ, through hₜ = oₜ tanh cₜ and from step t + 1
+            np.subtract(1, a[:3 * n], out=delta[:3 * n])
+            delta[:3 * n] *= a[:3 * n]  # σ' = σ(1 − σ) of o, i, f
+            blocks[0] *= s
+            blocks[0] *= dh  # δ_o
+            blocks[1] *= a[3 * n:]
+            blocks[2] *= c0.data.T if t == first else cells[t + 1 if reverse else t - 1]
+            np.multiply(a[3 * n:], a[3 * n:], out=blocks[3])
+            np.subtract(1, blocks[3], out=blocks[3])
+            blocks[3] *= a[n:2 * n]
+            if masks is not None:
+                delta *= masks[0][t]
+            if peep is not None:
+                dc += np.multiply(blocks[0], peephole.data[:n, None], out=part)
+            blocks[1:] *= dc  # δ_i, δ_f, δ_g
+            np.multiply(dc, keep[t], out=grad_c)
+            if peep is not None:
+                grad_c += (blocks[1:3] * peephole.data[n:].reshape(2, n, 1)).sum(axis=0)
+            if t != first or h0.requires_grad:  # ∂C/∂hₜ₋₁ (the first step's only for h₀)
+                np.matmul(w_t, delta, out=grad_h)
+                if masks is not None:
+                    grad_h += masks[1][t] * dh
+            deltas[:, t] = delta
+        flat = deltas.reshape(4 * n, -1)
+        grad_x, grad_w_ih, grad_b = weight_gradients(flat, inputs, w_ih, x, bias.requires_grad)
+        grad_w_hh = flat @ merged_previous(states[:, :n], h0.data.T, reverse).T if w_hh.requires_grad else None
+        grads = (grad_x, grad_h.T if h0.requires_grad else None, grad_c.T, grad_w_ih, grad_w_hh, grad_b)
         if peephole is None:
             return grads
-        grad_p = np.concatenate([np.einsum("thb,thb->h", blocks[:, 0], cells),
-                                 np.einsum("thb,thb->h", blocks[:, 1], before_c),
-                                 np.einsum("thb,thb->h", blocks[:, 2], before_c)])
+        before_c = np.ones_like(cells)
+        with_previous(np.multiply, before_c, cells, c0.data.T, reverse)
+        grad_p = np.concatenate([np.einsum("htb,thb->h", deltas[:n], cells),
+                                 np.einsum("htb,thb->h", deltas[n:2 * n], before_c),
+                                 np.einsum("htb,thb->h", deltas[2 * n:3 * n], before_c)])
         return (*grads, grad_p)
 
-    parents = (x, h0, c0, w_ih, w_hh, bias) + (() if peephole is None else (peephole,))
     return Tensor.from_op(batch_major(states), parents, vjp, "lstm")

@@ -8,13 +8,18 @@ Written with one op per matrix product and per activation, a 28-step LSTM record
 ops per batch, and at small batches Python's cost per op, not the arithmetic, is what the step
 costs. So each cell here is one op over the whole sequence: its forward runs the time loop in NumPy
 (visible below, one iteration per step) and its vjp runs backpropagation through time (Werbos 1990)
-by hand, in the reverse loop. Three things keep both loops short:
+by hand, in the reverse loop. What keeps both loops short:
 
 - the input projections W_ih xₜ + b of all steps are one matrix product before the loop, and the
   weight gradients ∂C/∂W = Σₜ δₜᵀ aₜ one product after it (δ of every step is kept);
-- everything that does not depend on the gradient arriving from later steps (σ'(z), 1 − tanh²)
-  is computed for all steps at once, outside the loop;
-- buffers are written in place.
+- the gated cells' sigmoid gates are ½ tanh(a/2) + ½ with the sigmoid rows of the weights halved
+  beforehand (:func:`halved_rows`): one tanh call per step for the whole gate block;
+- buffers are allocated once and written in place (``out=``), one step's scratch reused at every
+  step, so that a step's elementwise work stays in the cache;
+- without recording (inference, ``no_grad``) the gated cells keep nothing for a backward pass and
+  reuse one step's buffers at every step; the LSTM's pre-activations of a step are then one product
+  of the stacked weights [W_ih b W_hh] with [xₜ; 1; hₜ₋₁] (the GRU, whose candidate needs U_n hₜ₋₁
+  apart, makes two).
 
 Every op takes ``x`` (batch, time, features) and an initial state, and returns the states of every
 step, (batch, time, hidden): the layer (:mod:`synaptica.nn.recurrent`) takes the last one or all.
@@ -40,8 +45,7 @@ from __future__ import annotations
 import numpy as np
 
 from synaptica.errors import ShapeError
-from synaptica.ops.elementwise import SIGMOID_CAP
-from synaptica.tensor import Tensor
+from synaptica.tensor import Tensor, is_recording
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -66,13 +70,16 @@ def check_sequence(op: str, x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, g
 
 
 def feature_major(x: np.ndarray) -> np.ndarray:
-    """(batch, time, features) -> a contiguous (time, features, batch) copy.
+    """(batch, time, features) -> a contiguous (features, time, batch) copy.
 
-    Inside the ops every array is laid out (time, units, batch): a step's state is a (units, batch)
-    block and each gate a contiguous run of rows in it, so the elementwise work of a step runs over
-    contiguous memory (a gate's columns inside (batch, 4·hidden) rows would be strided, which costs
-    NumPy about twice the time), and W hₜ₋₁ is the product W (gates, units) @ hₜ₋₁ (units, batch)."""
-    return np.ascontiguousarray(np.transpose(x, (1, 2, 0)))
+    Inside the ops every array of states is laid out (time, units, batch): a step's state is a
+    (units, batch) block and each gate a contiguous run of rows in it, so the elementwise work of a
+    step runs over contiguous memory (a gate's columns inside (batch, 4·hidden) rows would be
+    strided, which costs NumPy about twice the time), and W hₜ₋₁ is the product W (gates, units) @
+    hₜ₋₁ (units, batch). The inputs alone are kept (features, time, batch): step t is the strided
+    block ``inputs[:, t]``, which BLAS reads as it is, and all steps side by side are the
+    (features, time·batch) matrix of the weight gradient's product, without another copy."""
+    return np.ascontiguousarray(np.transpose(x, (2, 1, 0)))
 
 
 def batch_major(states: np.ndarray) -> np.ndarray:
@@ -81,8 +88,8 @@ def batch_major(states: np.ndarray) -> np.ndarray:
 
 
 def project(w: np.ndarray, inputs: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """W xₜ + b for every step at once: (time, rows, batch)."""
-    out = np.matmul(w, inputs)
+    """W xₜ + b for every step at once, from the (features, time, batch) inputs: (time, rows, batch)."""
+    out = np.matmul(w, np.swapaxes(inputs, 0, 1))
     out += bias[:, None]
     return out
 
@@ -92,20 +99,59 @@ def merged(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.swapaxes(a, 0, 1)).reshape(a.shape[1], -1)
 
 
+def merged_previous(states: np.ndarray, first: np.ndarray, reverse: bool) -> np.ndarray:
+    """The state each step started from, as :func:`merged` lays it out: (units, time·batch), built in
+    one copy (the initial state, then the states before)."""
+    units, steps = states.shape[1], states.shape[0]
+    out = np.empty((units, steps, states.shape[2]), states.dtype)
+    later, earlier = (slice(None, -1), slice(1, None)) if reverse else (slice(1, None), slice(None, -1))
+    out[:, later] = np.swapaxes(states[earlier], 0, 1)
+    out[:, -1 if reverse else 0] = first
+    return out.reshape(units, -1)
+
+
+def with_previous(ufunc, out: np.ndarray, states: np.ndarray, first: np.ndarray, reverse: bool) -> None:
+    """out[t] = ufunc(out[t], the state step t started from), in place: the initial state for the
+    first step, then the states before (for instance ``np.multiply``: out[t] *= sₜ₋₁)."""
+    if reverse:
+        ufunc(out[:-1], states[1:], out=out[:-1])
+        ufunc(out[-1], first, out=out[-1])
+    else:
+        ufunc(out[1:], states[:-1], out=out[1:])
+        ufunc(out[0], first, out=out[0])
+
+
+def recording(parents) -> bool:
+    """Whether the op's output will join the graph (as :meth:`Tensor.from_op` decides): if not, its
+    forward need keep nothing for a backward pass (inference, ``no_grad``)."""
+    return is_recording() and any(p.requires_grad for p in parents)
+
+
+def halved_rows(w: np.ndarray, rows: int) -> np.ndarray:
+    """A copy of ``w`` with its first ``rows`` rows times ½ (exact in binary floating point).
+
+    The gated cells compute their sigmoid gates as σ(a) = ½ tanh(a/2) + ½: with the sigmoid rows of
+    the weights and biases halved, the pre-activations of a step arrive as (a/2 for the sigmoid
+    gates, a for the tanh block), and one tanh call covers the whole gate block, where eᶻ/(1 + eᶻ)
+    would cost a minimum, an exponential, an addition and a division. Halving is exact, so a/2 is
+    the same number as halving a afterwards. ½ tanh(a/2) + ½ is σ to a few units of 2⁻²⁴ absolutely;
+    only far in the lower tail (a < −17 in float32), where σ(a) < 10⁻⁷, is it 0 instead of the tiny
+    true value: nothing a gate multiplying states of order one can show.
+    """
+    out = w.copy()
+    out[:rows] *= 0.5
+    return out
+
+
+def sigmoid_from_tanh(a: np.ndarray) -> np.ndarray:
+    """½ t + ½ in place: σ(z) from t = tanh(z/2) (see :func:`halved_rows`)."""
+    a *= 0.5
+    a += 0.5
+    return a
+
+
 def step_order(steps: int, reverse: bool) -> range:
     return range(steps - 1, -1, -1) if reverse else range(steps)
-
-
-def previous_states(states: np.ndarray, first: np.ndarray, reverse: bool) -> np.ndarray:
-    """The state each step started from, (time, units, batch): the initial state, then the states before."""
-    before = np.empty_like(states)
-    if reverse:
-        before[-1] = first
-        before[:-1] = states[1:]
-    else:
-        before[0] = first
-        before[1:] = states[:-1]
-    return before
 
 
 def step_masks(mask, batch: int, steps: int, dtype) -> tuple[np.ndarray, np.ndarray] | None:
@@ -120,28 +166,30 @@ def step_masks(mask, batch: int, steps: int, dtype) -> tuple[np.ndarray, np.ndar
     return on.astype(dtype), ~on
 
 
-def sigmoid_into(z: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """σ(z) = eᶻ / (1 + eᶻ) with z capped at 40, written into ``out`` (see
-    :func:`synaptica.ops.elementwise.sigmoid_array`, whose formula this is, without allocating)."""
-    np.minimum(z, SIGMOID_CAP, out=out)
-    np.exp(out, out=out)
-    np.divide(out, out + 1, out=out)
-    return out
+def arriving_gradient(g: np.ndarray):
+    """The gradient arriving at the op's output (batch, time, n), step by step: ``step(t)`` is step
+    t's (n, batch) block, a view valid until the next call. Each call copies the step's rows (batch,
+    n), contiguous runs of g, into one small buffer and returns its transpose: the elementwise work
+    that reads it then transposes within the cache, where reading the (n, batch) block straight out
+    of g, or a transposed copy of the whole of g, would stride across all of g (twice the time)."""
+    buffer = np.empty((g.shape[0], g.shape[2]), g.dtype)
+
+    def step(t: int) -> np.ndarray:
+        np.copyto(buffer, g[:, t])
+        return buffer.T
+
+    return step
 
 
-def arriving_gradient(g: np.ndarray) -> np.ndarray:
-    """The gradient arriving at the op's output (batch, time, n) as a (time, n, batch) view: each step
-    reads its own block once, where a transposed copy of the whole would cost more than the loop."""
-    return np.transpose(g, (1, 2, 0))
-
-
-def weight_gradients(deltas: np.ndarray, inputs: np.ndarray, w: Tensor, x: Tensor, want_bias: bool):
+def weight_gradients(flat: np.ndarray, inputs: np.ndarray, w: Tensor, x: Tensor, want_bias: bool):
     """∂C/∂x, ∂C/∂W and ∂C/∂b for a product W aₜ + b applied at every step, from the δ of every step
-    (time, rows, batch) and the inputs aₜ (time, columns, batch): ∂C/∂W = Σₜ δₜ aₜᵀ and
-    ∂C/∂b = Σₜ δₜ 1 as one product and one sum over all steps, ∂C/∂aₜ = Wᵀ δₜ (batch, time, columns)."""
-    flat = merged(deltas)
-    grad_x = batch_major(np.matmul(w.data.T, deltas)) if x.requires_grad else None
-    grad_w = flat @ merged(inputs).T if w.requires_grad else None
+    merged (rows, time·batch) (:func:`merged`) and the inputs aₜ (columns, time, batch): ∂C/∂W = Σₜ δₜ aₜᵀ
+    and ∂C/∂b = Σₜ δₜ 1 as one product and one sum over all steps, ∂C/∂aₜ = Wᵀ δₜ as one product,
+    returned as (batch, time, columns)."""
+    grad_x = None
+    if x.requires_grad:
+        grad_x = np.transpose((w.data.T @ flat).reshape(inputs.shape), (2, 1, 0))
+    grad_w = flat @ inputs.reshape(inputs.shape[0], -1).T if w.requires_grad else None
     grad_b = np.add.reduce(flat, axis=1) if want_bias else None
     return grad_x, grad_w, grad_b
 
@@ -202,15 +250,14 @@ def elman(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Tensor, nonli
         carry = np.zeros_like(h)
         w_t = w.T
         for t in step_order(steps, not reverse):
-            grad_h = arriving[t] + carry
+            grad_h = arriving(t) + carry
             np.multiply(grad_h, slope[t], out=deltas[t])
             carry = w_t @ deltas[t]
             if masks is not None:  # a padded step passes its gradient straight to the state before
                 carry += masks[1][t] * grad_h
-        grad_x, grad_w_ih, grad_b = weight_gradients(deltas, inputs, w_ih, x, bias.requires_grad)
-        grad_w_hh = None
-        if w_hh.requires_grad:
-            grad_w_hh = merged(deltas) @ merged(previous_states(states, h0.data.T, reverse)).T
+        flat = merged(deltas)
+        grad_x, grad_w_ih, grad_b = weight_gradients(flat, inputs, w_ih, x, bias.requires_grad)
+        grad_w_hh = flat @ merged_previous(states, h0.data.T, reverse).T if w_hh.requires_grad else None
         return grad_x, carry.T, grad_w_ih, grad_w_hh, grad_b
 
     return Tensor.from_op(batch_major(states), (x, h0, w_ih, w_hh, bias), vjp, "elman")
@@ -274,17 +321,18 @@ def jordan(x: Tensor, y0: Tensor, w_ih: Tensor, w_yh: Tensor, bias: Tensor, w_hy
         deltas_h = np.empty_like(hiddens)
         carry = np.zeros_like(y)
         for t in step_order(steps, not reverse):
-            grad_y = arriving[t] + carry
+            grad_y = arriving(t) + carry
             np.multiply(grad_y, slope_y[t], out=deltas_y[t])
             np.matmul(w_hy.data.T, deltas_y[t], out=deltas_h[t])
             deltas_h[t] *= slope_h[t]
             carry = w_yh.data.T @ deltas_h[t]
             if masks is not None:
                 carry += masks[1][t] * grad_y
-        grad_x, grad_w_ih, grad_b = weight_gradients(deltas_h, inputs, w_ih, x, bias.requires_grad)
+        flat = merged(deltas_h)
+        grad_x, grad_w_ih, grad_b = weight_gradients(flat, inputs, w_ih, x, bias.requires_grad)
         grad_w_yh = grad_w_hy = grad_b_y = None
         if w_yh.requires_grad:
-            grad_w_yh = merged(deltas_h) @ merged(previous_states(ys, y0.data.T, reverse)).T
+            grad_w_yh = flat @ merged_previous(ys, y0.data.T, reverse).T
         if w_hy.requires_grad:
             grad_w_hy = merged(deltas_y) @ merged(hiddens).T
         if bias_y.requires_grad:
