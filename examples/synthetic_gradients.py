@@ -41,7 +41,8 @@ def run(rule_name: str, seed: int, splits, args) -> dict:
         rule, evaluators = Backprop(cost, optimizer), []
     else:
         rule = SyntheticGradients(cost, optimizer, conditional=rule_name == "cdni",
-                                  predictor_learning_rate=args.predictor_eta)
+                                  predictor_learning_rate=args.predictor_eta, predictor_optimizer=args.predictor_optimizer,
+                                  predictor_hidden=tuple(int(v) for v in args.predictor_hidden.split(",") if v))
         evaluators = [SyntheticGradientAlignment(rule, x[:1000], y[:1000])]
     started = time.perf_counter()
     history = fit(model, rule, (x, y), epochs=args.epochs, batch_size=args.batch_size, rng=seed,
@@ -67,6 +68,8 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--hidden", default="256,256")
     parser.add_argument("--eta", type=float, default=0.001, help="Adam's η for the network")
     parser.add_argument("--predictor-eta", type=float, default=0.001, help="Adam's η for the predictors")
+    parser.add_argument("--predictor-optimizer", default="adam", help="how the predictors learn")
+    parser.add_argument("--predictor-hidden", default="", help="hidden sizes of every predictor (none: linear)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--limit", type=int, default=None, help="train on the first N training images")
