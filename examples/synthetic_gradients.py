@@ -41,7 +41,8 @@ def run(rule_name: str, seed: int, splits, args) -> dict:
         rule, evaluators = Backprop(cost, optimizer), []
     else:
         rule = SyntheticGradients(cost, optimizer, conditional=rule_name == "cdni",
-                                  predictor_learning_rate=args.predictor_eta)
+                                  predictor_learning_rate=args.predictor_eta, predictor_optimizer=args.predictor_optimizer,
+                                  predictor_hidden=tuple(int(v) for v in args.predictor_hidden.split(",") if v))
         evaluators = [SyntheticGradientAlignment(rule, x[:1000], y[:1000])]
     started = time.perf_counter()
     history = fit(model, rule, (x, y), epochs=args.epochs, batch_size=args.batch_size, rng=seed,
@@ -53,6 +54,7 @@ def run(rule_name: str, seed: int, splits, args) -> dict:
               if name.startswith("synthetic_angle_")}
     losses = {name[len("train_predictor_loss_"):]: values for name, values in history.metrics.items()
               if name.startswith("train_predictor_loss_")}
+    rule_name = f"{rule_name} {args.tag}" if args.tag else rule_name
     print(f"{rule_name:<9} seed {seed}: test accuracy {accuracy:.4f} ({seconds:.0f} s)"
           + "".join(f", {name}: angle {values[-1]:.1f}°, predictor loss {losses[name][-1]:.4f}"
                     for name, values in angles.items()), flush=True)
@@ -67,10 +69,13 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--hidden", default="256,256")
     parser.add_argument("--eta", type=float, default=0.001, help="Adam's η for the network")
     parser.add_argument("--predictor-eta", type=float, default=0.001, help="Adam's η for the predictors")
+    parser.add_argument("--predictor-optimizer", default="adam", help="how the predictors learn")
+    parser.add_argument("--predictor-hidden", default="", help="hidden sizes of every predictor (none: linear)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--limit", type=int, default=None, help="train on the first N training images")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--tag", default="", help="added to each rule's name in the records and figure (a variant)")
     parser.add_argument("--out", default="synthetic_gradients.png", help="the PNG figure")
     parser.add_argument("--json", default=None, help="also write every run's record here (JSON lines)")
     parser.add_argument("--from-json", nargs="+", default=None, metavar="FILE",
@@ -79,18 +84,16 @@ def main(argv=None) -> list[dict]:
 
     if args.from_json:
         records = [json.loads(line) for path in args.from_json for line in open(path, encoding="utf-8") if line.strip()]
-        rules = list(dict.fromkeys(r["rule"] for r in records))
         args.seeds = sorted({r["seed"] for r in records})
         args.epochs = len(records[0]["validation_accuracy"])
     else:
         splits = load_dataset(args.data)
-        rules = args.rules.split(",")
-        records = [run(rule, seed, splits, args) for rule in rules for seed in args.seeds]
+        records = [run(rule, seed, splits, args) for rule in args.rules.split(",") for seed in args.seeds]
         if args.json:
             with open(args.json, "w", encoding="utf-8") as f:
                 f.writelines(json.dumps(record) + "\n" for record in records)
     print(f"\n{'rule':<9} test accuracy over seeds {args.seeds}")
-    for rule in rules:
+    for rule in dict.fromkeys(r["rule"] for r in records):
         accuracies = [r["test_accuracy"] for r in records if r["rule"] == rule]
         print(f"{rule:<9} {np.mean(accuracies):.4f} ± {np.std(accuracies):.4f}")
     draw_comparison(records, args.out, f"{args.data}, [{args.hidden}] ReLU + batch norm, Adam η = {args.eta}, "

@@ -118,6 +118,33 @@ def test_it_learns_what_backprop_cannot_send_it_yet(batches):
     assert not np.allclose(weights[0], first) and not np.allclose(weights[0], backprop[0])
 
 
+def test_the_best_linear_dni_predictor_of_the_top_block_is_the_output_layers_own_gradient(rng):
+    """Why DNI's top predictor learns so little (docs/rules.md): the true targets are tᵢ = m ∂C/∂hᵢ =
+    Wᵀ rᵢ with rᵢ = m ∂C/∂zᵢ, so the least-squares M(h) = A [h; 1] has A = Tᵀ H̃ (H̃ᵀ H̃)⁻¹ =
+    m Wᵀ [∂C/∂W  ∂C/∂b] (H̃ᵀ H̃)⁻¹: the output layer's own gradient, zero wherever that layer has
+    stopped learning. With the label as input (cDNI) the fit is far better: t is linear in (p, y)."""
+    x, y = rng.random((40, 20)), rng.integers(0, 4, 40)
+    model = mlp([20, 16, 12, 4], "tanh", rng=1, dtype=np.float64)
+    rule = SyntheticGradients(LogLikelihoodCost(), SGD(model.parameters(), 0.1))
+    rule.bind(model, np.random.default_rng(0))
+    _, true = rule.block_gradients(model, (x, y))["layers.3"]
+    h = Sequential(model.layers[:4])(Tensor(x)).data
+    augmented, targets = np.c_[h, np.ones(len(h))], true * len(x)
+    best, *_ = np.linalg.lstsq(augmented, targets, rcond=None)
+    top = model.layers[4]
+    gradient = np.c_[top.weight.grad, top.bias.grad]  # block_gradients ran backprop through the top block
+    expected = len(x) * top.weight.data.T @ gradient @ np.linalg.inv(augmented.T @ augmented)
+    np.testing.assert_allclose(best.T, expected, rtol=1e-9, atol=1e-12)
+    with_label = np.c_[augmented, np.eye(4)[y]]
+    assert _unexplained(with_label, targets) < 0.5 * _unexplained(augmented, targets)
+
+
+def _unexplained(features, targets):
+    """The fraction of ‖targets‖² the least-squares linear map of ``features`` leaves unexplained."""
+    fit, *_ = np.linalg.lstsq(features, targets, rcond=None)
+    return np.sum((features @ fit - targets) ** 2) / np.sum(targets ** 2)
+
+
 def test_blocks_are_cut_at_weight_layers_with_what_follows_them():
     model = mlp([20, 16, 12, 8, 4], "relu", rng=0)
     names = lambda blocks: [[name for name, _ in block] for block in blocks]  # noqa: E731
@@ -221,3 +248,18 @@ def test_the_example_trains_the_three_rules_and_draws_them(subset_dir, tmp_path)
                         "--out", str(tmp_path / "again.png")])
     assert again.returncode == 0, again.stderr
     assert f"cdni      {rows[2]['test_accuracy']:.4f} ± 0.0000" in again.stdout
+
+
+@pytest.mark.slow
+def test_the_ceiling_example_measures_predictors_with_and_without_the_label(subset_dir):
+    """examples/synthetic_gradient_ceiling.py on the subset: every predictor gets an angle, and the
+    label-conditioned linear one is far closer to the true gradient than the label-free one."""
+    result = run_python([str(REPO / "examples" / "synthetic_gradient_ceiling.py"), "--data", str(subset_dir),
+                         "--epochs", "1", "--hidden", "32,32", "--fit", "2000", "--held-out", "500",
+                         "--mlp", "16", "--mlp-epochs", "1"])
+    assert result.returncode == 0, result.stderr
+    found = {line[:24].strip(): float(line[24:].strip().rstrip("°")) for line in result.stdout.splitlines()
+             if line.startswith("  ") and line.endswith("°")}
+    assert sorted(found) == ["MLP [16] M(h)", "linear M(h)", "linear M(h, y)", "the rule's M(h)"]
+    assert all(0 <= value <= 180 for value in found.values())
+    assert found["linear M(h, y)"] < found["linear M(h)"] - 20
