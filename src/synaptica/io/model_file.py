@@ -86,7 +86,7 @@ def load_model(path: str | os.PathLike, *, allow_non_finite: bool = False,
         allow_non_finite: load weights that are NaN or infinite (to inspect a diverged run) instead
             of refusing them.
         model_class: a model kept outside the layer registry, such as
-            :class:`~synaptica.models.Seq2Seq`: the file must hold one, and its arguments get the
+            :class:`~synaptica.models.seq2seq.Seq2Seq`: the file must hold one, and its arguments get the
             registry's checks (:func:`~synaptica.nn.registry.model_from_config`).
 
     Raises:

@@ -191,7 +191,7 @@ def module_from_config(config: Any, source: str = "architecture", path: str = "m
 def model_from_config(cls: type[Module], config: Any, source: str = "architecture",
                       max_parameters: int | None = None) -> Module:
     """Build a model kept outside the registry (one with no ONNX form, such as
-    :class:`~synaptica.models.Seq2Seq`) from its ``config()``, with every check a registry layer gets.
+    :class:`~synaptica.models.seq2seq.Seq2Seq`) from its ``config()``, with every check a registry layer gets.
     The class comes from the caller, never from the file; a config naming another type is refused."""
     kind = config.get("type") if isinstance(config, dict) else type(config).__name__
     if kind != cls.__name__:
