@@ -131,8 +131,8 @@ def main(argv=None) -> dict[str, float]:
     splits = prepare(load_dataset(name), args)
     steps = splits.train.x.shape[1] if pixel_by_pixel else (splits.train.image_shape or (1, 1))[-2]
     reading = f"{'permuted ' if args.permute else ''}{'pixel by pixel' if pixel_by_pixel else 'row by row'}"
-    print(f"{name}, {reading} ({steps} steps; {len(splits.train)} / {len(splits.validation)} / {len(splits.test)} "
-          f"images); {args.hidden} units, "
+    print(f"{name}, {reading} ({steps} steps), {len(splits.train)} / {len(splits.validation)} / {len(splits.test)} "
+          f"images; {args.hidden} units, "
           f"{'Adam' if args.optimizer == 'adam' else 'SGD with momentum 0.9'} η = {args.eta}, clip 1.0, batch {args.batch_size}, {args.epochs} epochs, seeds {args.seeds}")
     means, curves, rows = {}, {}, []
     for kind in args.kinds:

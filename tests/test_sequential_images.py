@@ -34,7 +34,7 @@ def test_fashion_pixel_by_pixel_runs_784_steps_on_the_first_images(fashion, tmp_
                          "96", "--validation-limit", "48", "--test-limit", "40", "--epochs", "1", "--hidden", "8",
                          "--kinds", "rnn,irnn", "--out", str(out)])
     assert result.returncode == 0, result.stderr
-    assert "pixel by pixel (784 steps; 96 / 48 / 40 images)" in result.stdout
+    assert "pixel by pixel (784 steps), 96 / 48 / 40 images" in result.stdout
     with open(out.with_suffix(".csv"), newline="") as f:
         rows = list(csv.DictReader(f))
     assert [row["kind"] for row in rows] == ["rnn", "irnn"]
