@@ -11,7 +11,7 @@ time step, so that the class must be remembered across the whole sequence:
 - ``--task fashion``: Fashion-MNIST **row by row**, 28 steps of 28 pixels (``synaptica train --model
   lstm`` trains the same network on the command line).
 - ``--task fashion-pixels``: Fashion-MNIST **pixel by pixel**, 784 steps of one pixel, the length of
-  Le et al.'s MNIST experiment (IRNN 97 %, LSTM 65 %, tanh RNN 35 %). About 20 times the work of row
+  Le et al.'s MNIST experiment (IRNN 97 %, LSTM 65 %, tanh RNN 35 %). About 28 times the work of row
   by row per image: ``--train-limit`` and friends train and score on the first N images of a split.
 - ``--permute``: the pixels in one fixed random order (the same for every kind and seed; Le et al.'s
   permuted MNIST), so that neighbouring steps no longer hold neighbouring pixels and the evidence for
@@ -29,7 +29,7 @@ the epoch with the best validation accuracy) and draws validation accuracy per e
     python examples/sequential_images.py --seeds 0,1,2 --out docs/figures/sequential_digits.png
     python examples/sequential_images.py --permute --kinds rnn,irnn,lstm    # permuted digits
     python examples/sequential_images.py --task fashion-pixels --train-limit 5000 --validation-limit 1000 \
-        --test-limit 2000 --epochs 5                                        # 784 steps, on part of the data
+        --test-limit 2000 --epochs 5 --batch-size 32                        # 784 steps, on part of the data
 """
 
 import argparse
