@@ -3,6 +3,7 @@
     python examples/g2p.py                              # the whole dictionary, ~10 epochs
     python examples/g2p.py --words 20000 --epochs 5     # a quicker run on part of it
     python examples/g2p.py --autoencoder                # a seq2seq auto-encoder of the spellings
+    python examples/g2p.py --save g2p.safetensors       # keep the trained model (load_seq2seq reads it)
 
 The CMU Pronouncing Dictionary (:mod:`synaptica.data.cmudict`: stress removed, a–z words, a seeded
 90/5/5 split by distinct word) maps 'tomato' to T AH M EY T OW. An encoder–decoder with additive
@@ -27,6 +28,7 @@ import numpy as np
 from synaptica import fit
 from synaptica.data.cmudict import LETTERS, PHONEMES, error_rates, load_cmudict
 from synaptica.data.sequences import PaddedPairSource, pad
+from synaptica.io import save_model
 from synaptica.losses import SequenceLogLikelihoodCost
 from synaptica.models.seq2seq import END, Seq2Seq
 from synaptica.optim import Adam
@@ -69,6 +71,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--autoencoder", action="store_true")
     parser.add_argument("--out", default="g2p_attention.png", help="the PNG of attention weights (empty: none)")
+    parser.add_argument("--save", default="", help="write the trained model to this file (safetensors; "
+                        "synaptica.models.seq2seq.load_seq2seq reads it back)")
     args = parser.parse_args(argv)
 
     splits = load_cmudict()
@@ -85,6 +89,10 @@ def main(argv=None) -> dict:
     fit(model, rule, PaddedPairSource(sources, targets, batch_size=args.batch_size), epochs=args.epochs,
         rng=args.seed)
     seconds = time.perf_counter() - started
+    if args.save:
+        save_model(args.save, model, {"letters": " ".join(LETTERS), "symbols": " ".join(symbols),
+                                      "first_symbol": str(FIRST_SYMBOL), "task": "autoencoder" if args.autoencoder else "g2p"})
+        print(f"Model: {args.save}")
     source = pad([spell(w) for w in test.words])
     results = {"seconds": seconds}
     for beam in sorted({1, args.beam}):

@@ -10,6 +10,12 @@ time step, so that the class must be remembered across the whole sequence:
   cell (∂cₜ/∂cₜ₋₁ = fₜ) and the IRNN's identity pass it on.
 - ``--task fashion``: Fashion-MNIST **row by row**, 28 steps of 28 pixels (``synaptica train --model
   lstm`` trains the same network on the command line).
+- ``--task fashion-pixels``: Fashion-MNIST **pixel by pixel**, 784 steps of one pixel, the length of
+  Le et al.'s MNIST experiment (IRNN 97 %, LSTM 65 %, tanh RNN 35 %). About 28 times the work of row
+  by row per image: ``--train-limit`` and friends train and score on the first N images of a split.
+- ``--permute``: the pixels in one fixed random order (the same for every kind and seed; Le et al.'s
+  permuted MNIST), so that neighbouring steps no longer hold neighbouring pixels and the evidence for
+  the class is spread over the whole sequence.
 
 Every kind gets the same network shape (one recurrent layer of ``--hidden`` units, its last state into
 a Linear layer of 10 logits), the same optimizer (Adam, or with ``--optimizer sgd`` SGD with momentum
@@ -21,26 +27,35 @@ the epoch with the best validation accuracy) and draws validation accuracy per e
     python examples/sequential_images.py --epochs 5 --kinds rnn,lstm       # a quicker look
     python examples/sequential_images.py --task fashion --epochs 15 --kinds lstm,gru
     python examples/sequential_images.py --seeds 0,1,2 --out docs/figures/sequential_digits.png
+    python examples/sequential_images.py --permute --kinds rnn,irnn,lstm    # permuted digits
+    python examples/sequential_images.py --task fashion-pixels --train-limit 5000 --validation-limit 1000 \
+        --test-limit 2000 --epochs 5 --batch-size 32                        # 784 steps, on part of the data
 """
 
 import argparse
 import csv
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from synaptica import Backprop
-from synaptica.data import load_dataset
+from synaptica.data import Dataset, Splits, load_dataset
 from synaptica.losses import get_cost
 from synaptica.nn.sequence_models import KINDS, sequence_classifier
 from synaptica.optim import SGD, Adam
 from synaptica.optim.regularizers import ClipGradNorm
+from synaptica.random import stream
 from synaptica.train import evaluate, fit
 
 TASKS = {  # dataset, read pixel by pixel, defaults: hidden units, epochs, batch size, η
     "digits": ("digits", True, {"hidden": 64, "epochs": 40, "batch_size": 32, "eta": 0.002}),
     "fashion": ("fashion-mnist", False, {"hidden": 128, "epochs": 15, "batch_size": 64, "eta": 0.001}),
+    "fashion-pixels": ("fashion-mnist", True, {"hidden": 128, "epochs": 15, "batch_size": 64, "eta": 0.001}),
 }
+
+#: the seed of the one pixel order ``--permute`` uses, whatever the seeds of the runs
+PERMUTATION_SEED = 0
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:
@@ -54,6 +69,10 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--eta", type=float, default=None, help="Adam's η (default: 0.002 digits, 0.001 fashion)")
     parser.add_argument("--optimizer", choices=["adam", "sgd"], default="adam",
                         help="adam, or SGD with momentum 0.9 (Le et al. train with SGD)")
+    parser.add_argument("--permute", action="store_true",
+                        help="read the pixels in one fixed random order (permuted pixel by pixel)")
+    for split in ("train", "validation", "test"):
+        parser.add_argument(f"--{split}-limit", type=int, default=0, help=f"use the first N {split} images (0: all)")
     parser.add_argument("--seeds", default="0", help="comma-separated seeds; the table gives each kind's mean")
     parser.add_argument("--out", default="sequential_images.png",
                         help="the PNG to write (validation accuracy per epoch); the numbers go to .csv")
@@ -71,7 +90,23 @@ def parse_arguments(argv=None) -> argparse.Namespace:
         parser.error(f"--seeds must be comma-separated integers, got {args.seeds!r}")
     if min(args.hidden, args.epochs, args.batch_size) < 1 or args.eta <= 0:
         parser.error("--hidden, --epochs and --batch-size must be >= 1 and --eta > 0")
+    if min(args.train_limit, args.validation_limit, args.test_limit) < 0:
+        parser.error("--train-limit, --validation-limit and --test-limit must be >= 0 (0: the whole split)")
+    if args.permute and not TASKS[args.task][1]:
+        parser.error(f"--permute reorders the pixels of a pixel-by-pixel task; --task {args.task} reads rows")
     return args
+
+
+def prepare(splits: Splits, args) -> Splits:
+    """The first ``--*-limit`` images of each split, with the pixels in the ``--permute`` order."""
+    order = stream(PERMUTATION_SEED, "pixel order").permutation(splits.train.x.shape[1]) if args.permute else None
+
+    def part(data: Dataset, limit: int) -> Dataset:
+        x, y = (data.x[:limit], data.y[:limit]) if limit else (data.x, data.y)
+        return replace(data, x=np.ascontiguousarray(x[:, order]) if order is not None else x, y=y)
+
+    return Splits(part(splits.train, args.train_limit), part(splits.validation, args.validation_limit),
+                  part(splits.test, args.test_limit))
 
 
 def train_one(kind: str, splits, pixel_by_pixel: bool, seed: int, args):
@@ -93,9 +128,11 @@ def train_one(kind: str, splits, pixel_by_pixel: bool, seed: int, args):
 def main(argv=None) -> dict[str, float]:
     args = parse_arguments(argv)
     name, pixel_by_pixel, _ = TASKS[args.task]
-    splits = load_dataset(name)
+    splits = prepare(load_dataset(name), args)
     steps = splits.train.x.shape[1] if pixel_by_pixel else (splits.train.image_shape or (1, 1))[-2]
-    print(f"{name}, {'pixel by pixel' if pixel_by_pixel else 'row by row'} ({steps} steps); {args.hidden} units, "
+    reading = f"{'permuted ' if args.permute else ''}{'pixel by pixel' if pixel_by_pixel else 'row by row'}"
+    print(f"{name}, {reading} ({steps} steps), {len(splits.train)} / {len(splits.validation)} / {len(splits.test)} "
+          f"images; {args.hidden} units, "
           f"{'Adam' if args.optimizer == 'adam' else 'SGD with momentum 0.9'} η = {args.eta}, clip 1.0, batch {args.batch_size}, {args.epochs} epochs, seeds {args.seeds}")
     means, curves, rows = {}, {}, []
     for kind in args.kinds:
@@ -120,7 +157,7 @@ def main(argv=None) -> dict[str, float]:
     try:
         from synaptica.viz import plot_curves
         plot_curves({kind: np.mean(runs, axis=0) for kind, runs in curves.items()}, out, ylabel="Validation accuracy",
-                    title=f"{name} read {'pixel by pixel' if pixel_by_pixel else 'row by row'} ({steps} steps)")
+                    title=f"{name} read {reading} ({steps} steps)")
         print(f"wrote {out} and {out.with_suffix('.csv')}")
     except ModuleNotFoundError as error:  # matplotlib is an optional extra
         print(f"wrote {out.with_suffix('.csv')}; no picture: {error}")

@@ -41,7 +41,7 @@ from synaptica.io.checksum import CHECKSUM_KEY, checksums, verify_checksums
 from synaptica.io.json_depth import check_json_depth
 from synaptica.io.safetensors_format import load_tensors, save_tensors
 from synaptica.nn.module import Module
-from synaptica.nn.registry import module_from_config
+from synaptica.nn.registry import model_from_config, module_from_config
 
 FORMAT_VERSION = "2"
 _READABLE_VERSIONS = ("1", "2")  # 1: written before checksums
@@ -75,7 +75,8 @@ def save_model(path: str | os.PathLike, model: Module, metadata: dict[str, str] 
     save_tensors(path, state, header)
 
 
-def load_model(path: str | os.PathLike, *, allow_non_finite: bool = False) -> tuple[Module, dict[str, str]]:
+def load_model(path: str | os.PathLike, *, allow_non_finite: bool = False,
+               model_class: type[Module] | None = None) -> tuple[Module, dict[str, str]]:
     """Read a model saved by :func:`save_model`; returns (model, metadata).
 
     Every parameter and buffer keeps the dtype it was saved in (float32 or float64), bit for bit.
@@ -84,6 +85,9 @@ def load_model(path: str | os.PathLike, *, allow_non_finite: bool = False) -> tu
     Args:
         allow_non_finite: load weights that are NaN or infinite (to inspect a diverged run) instead
             of refusing them.
+        model_class: a model kept outside the layer registry, such as
+            :class:`~synaptica.models.seq2seq.Seq2Seq`: the file must hold one, and its arguments get the
+            registry's checks (:func:`~synaptica.nn.registry.model_from_config`).
 
     Raises:
         MissingFileError: no file at ``path`` (a ``FileNotFoundError``; also an empty path or a
@@ -96,7 +100,10 @@ def load_model(path: str | os.PathLike, *, allow_non_finite: bool = False) -> tu
     name = os.fspath(path)
     config, tensors, metadata = read_model_file(path, allow_non_finite=allow_non_finite)
     held = sum(t.size for t in tensors.values())
-    model = module_from_config(config, source=name, max_parameters=2 * held + _SLACK)
+    if model_class is None:
+        model = module_from_config(config, source=name, max_parameters=2 * held + _SLACK)
+    else:
+        model = model_from_config(model_class, config, source=name, max_parameters=2 * held + _SLACK)
     try:
         model.load_state_dict(tensors, source=name, keep_dtypes=True)
     except ShapeError as error:

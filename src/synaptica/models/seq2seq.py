@@ -20,6 +20,11 @@ target sequence, and symbols are 2 …. Training is teacher forcing (:mod:`synap
 the decoder is fed the true previous symbols, all steps at once, through :meth:`Seq2Seq.teacher_forced`.
 Inference (:meth:`Seq2Seq.decode`, and ``forward``) feeds back its own outputs, greedily or by beam
 search.
+
+A trained model is saved with :func:`synaptica.io.save_model` (its ``config()`` and weights) and read
+back with :func:`load_seq2seq`. It stays outside the layer registry, as the spiking network does:
+every registry type has an ONNX form, and this one's greedy loop with attention has none here; its
+file is checked as any model file is, and its arguments as a registry layer's.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import numpy as np
 from synaptica import ops
 from synaptica.checks import one_of, positive_int
 from synaptica.errors import ShapeError
+from synaptica.io.model_file import load_model
 from synaptica.nn.embedding import Embedding
 from synaptica.nn.linear import Linear
 from synaptica.nn.module import Module, Parameter
@@ -38,7 +44,7 @@ from synaptica.ops.softmax import log_softmax_array
 from synaptica.random import SeedLike, as_generator
 from synaptica.tensor import Tensor, no_grad
 
-__all__ = ["Seq2Seq", "END", "PAD", "ATTENTION"]
+__all__ = ["Seq2Seq", "END", "PAD", "ATTENTION", "load_seq2seq"]
 
 PAD, END = 0, 1
 ATTENTION = ("additive", "dot", "none")
@@ -53,29 +59,37 @@ class Seq2Seq(Module):
         embedding_dim, hidden_size: sizes of the embeddings and of each LSTM direction.
         attention: ``additive`` (Bahdanau), ``dot`` (Luong's "general": q · W_k k) or ``none`` (Sutskever).
         max_length: the longest output :meth:`decode` writes.
+        init: ``"default"`` (each part's own) or ``"zeros"`` (weights loaded from a file).
     """
 
     def __init__(self, source_symbols: int, target_symbols: int, embedding_dim: int = 64, hidden_size: int = 128,
-                 attention: str = "additive", max_length: int = 30, rng: SeedLike = None, dtype=np.float32):
+                 attention: str = "additive", max_length: int = 30, init: str = "default", rng: SeedLike = None,
+                 dtype=np.float32):
         self.attention_kind = one_of("Seq2Seq", "attention", attention, ATTENTION)
         self.max_length = positive_int("Seq2Seq", "max_length", max_length)
         h = positive_int("Seq2Seq", "hidden_size", hidden_size)
+        zeros = one_of("Seq2Seq", "init", init, ("default", "zeros")) == "zeros"
         g = as_generator(rng)
-        self.source_embedding = Embedding(source_symbols, embedding_dim, rng=g, dtype=dtype)
-        self.encoder = LSTM(embedding_dim, h, bidirectional=True, return_sequences=True, rng=g, dtype=dtype)
-        self.bridge_h = Linear(2 * h, h, init="xavier", rng=g, dtype=dtype)
-        self.bridge_c = Linear(2 * h, h, init="xavier", rng=g, dtype=dtype)
-        self.target_embedding = Embedding(target_symbols, embedding_dim, rng=g, dtype=dtype)
-        self.decoder = LSTM(embedding_dim, h, return_sequences=True, rng=g, dtype=dtype)
+        embedding = dict(init="zeros" if zeros else "normal", rng=g, dtype=dtype)
+        recurrent = dict(return_sequences=True, init="zeros" if zeros else "uniform", rng=g, dtype=dtype)
+        linear = dict(init="zeros" if zeros else "xavier", rng=g, dtype=dtype)
+        normal = (lambda std, shape: np.zeros(shape, dtype)) if zeros else (
+            lambda std, shape: g.normal(0, std, shape).astype(dtype))
+        self.source_embedding = Embedding(source_symbols, embedding_dim, **embedding)
+        self.encoder = LSTM(embedding_dim, h, bidirectional=True, **recurrent)
+        self.bridge_h = Linear(2 * h, h, **linear)
+        self.bridge_c = Linear(2 * h, h, **linear)
+        self.target_embedding = Embedding(target_symbols, embedding_dim, **embedding)
+        self.decoder = LSTM(embedding_dim, h, **recurrent)
         if self.attention_kind == "additive":
-            self.w_query = Parameter(g.normal(0, 1 / np.sqrt(h), (h, h)).astype(dtype))
-            self.w_key = Parameter(g.normal(0, 1 / np.sqrt(2 * h), (h, 2 * h)).astype(dtype))
-            self.w_score = Parameter(g.normal(0, 1 / np.sqrt(h), h).astype(dtype))
+            self.w_query = Parameter(normal(1 / np.sqrt(h), (h, h)))
+            self.w_key = Parameter(normal(1 / np.sqrt(2 * h), (h, 2 * h)))
+            self.w_score = Parameter(normal(1 / np.sqrt(h), h))
         elif self.attention_kind == "dot":
-            self.key_projection = Linear(2 * h, h, bias=False, init="xavier", rng=g, dtype=dtype)
+            self.key_projection = Linear(2 * h, h, bias=False, **linear)
         context = 0 if self.attention_kind == "none" else 2 * h
-        self.combine = Linear(h + context, h, init="xavier", rng=g, dtype=dtype)
-        self.readout = Linear(h, target_symbols, init="xavier", rng=g, dtype=dtype)
+        self.combine = Linear(h + context, h, **linear)
+        self.readout = Linear(h, target_symbols, **linear)
 
     # ------------------------------------------------------------------ the parts
     def encode(self, source: np.ndarray):
@@ -177,9 +191,35 @@ class Seq2Seq(Module):
     def _dtype(self):
         return self.readout.weight.data.dtype
 
+    @classmethod
+    def parameter_count(cls, source_symbols: int, target_symbols: int, embedding_dim: int = 64,
+                        hidden_size: int = 128, attention: str = "additive", max_length: int = 30) -> int:
+        """The numbers a model of these arguments holds, counted before it is built (a file's budget)."""
+        h, e = hidden_size, embedding_dim
+        attention = one_of("Seq2Seq", "attention", attention, ATTENTION)
+        scores = {"additive": h * h + h * 2 * h + h, "dot": 2 * h * h, "none": 0}[attention]
+        context = 0 if attention == "none" else 2 * h
+        return ((source_symbols + target_symbols) * e + LSTM.parameter_count(e, h, bidirectional=True)
+                + 2 * Linear.parameter_count(2 * h, h) + LSTM.parameter_count(e, h) + scores
+                + Linear.parameter_count(h + context, h) + Linear.parameter_count(h, target_symbols))
+
+    def config(self) -> dict:
+        return {"type": "Seq2Seq", "source_symbols": self.source_embedding.num_embeddings,
+                "target_symbols": self.readout.out_features, "embedding_dim": self.source_embedding.embedding_dim,
+                "hidden_size": self.decoder.hidden_size, "attention": self.attention_kind,
+                "max_length": self.max_length}
+
     def __repr__(self) -> str:
         return (f"Seq2Seq({self.source_embedding.num_embeddings} → {self.readout.out_features} symbols, "
                 f"LSTM {self.decoder.hidden_size}, attention {self.attention_kind})")
+
+
+def load_seq2seq(path) -> tuple[Seq2Seq, dict[str, str]]:
+    """Read a model written by ``synaptica.io.save_model(path, seq2seq, metadata)``; returns (model, metadata).
+
+    Every check of :func:`synaptica.io.load_model` applies (each error names the file); a file that
+    holds another kind of model is refused too."""
+    return load_model(path, model_class=Seq2Seq)
 
 
 def _ids(values, what: str) -> np.ndarray:

@@ -185,17 +185,28 @@ def module_from_config(config: Any, source: str = "architecture", path: str = "m
     Raises:
         FormatError: anything the module docstring lists, naming ``source`` and the place.
     """
-    limit = MAX_PARAMETERS if max_parameters is None else min(max_parameters, MAX_PARAMETERS)
-    budget = (f"the {limit:,} this architecture's file allows" if limit < MAX_PARAMETERS
-              else f"the budget of {MAX_PARAMETERS:,} (synaptica.nn.budget.MAX_PARAMETERS)")
-    return _Builder(source, limit, budget).build(config, path, 0)
+    return _Builder(source, max_parameters).build(config, path, 0)
+
+
+def model_from_config(cls: type[Module], config: Any, source: str = "architecture",
+                      max_parameters: int | None = None) -> Module:
+    """Build a model kept outside the registry (one with no ONNX form, such as
+    :class:`~synaptica.models.seq2seq.Seq2Seq`) from its ``config()``, with every check a registry layer gets.
+    The class comes from the caller, never from the file; a config naming another type is refused."""
+    kind = config.get("type") if isinstance(config, dict) else type(config).__name__
+    if kind != cls.__name__:
+        raise FormatError(f"{source}: the architecture is a {kind!r}, not the {cls.__name__} asked for")
+    return _Builder(source, max_parameters).layer(config, "model", layer_spec(cls))
 
 
 class _Builder:
     """One walk over an architecture: the nesting depth, and the numbers the layers built so far hold."""
 
-    def __init__(self, source: str, limit: int, budget: str):
-        self.source, self.limit, self.budget = source, limit, budget
+    def __init__(self, source: str, max_parameters: int | None):
+        self.source = source
+        self.limit = MAX_PARAMETERS if max_parameters is None else min(max_parameters, MAX_PARAMETERS)
+        self.budget = (f"the {self.limit:,} this architecture's file allows" if self.limit < MAX_PARAMETERS
+                       else f"the budget of {MAX_PARAMETERS:,} (synaptica.nn.budget.MAX_PARAMETERS)")
         self.total = 0
 
     def build(self, config: Any, path: str, depth: int) -> Module:
@@ -241,9 +252,9 @@ class _Builder:
                 raise FormatError(f"{source}: {path}: {error}") from None
         return self.layer(config, path)
 
-    def layer(self, config: dict, path: str) -> Module:
+    def layer(self, config: dict, path: str, spec: LayerSpec | None = None) -> Module:
         kind = config["type"]
-        spec = spec_of(kind)
+        spec = spec or spec_of(kind)
         if spec is None:
             raise FormatError(
                 f"{self.source}: {path} names unknown layer type {kind!r}; "
