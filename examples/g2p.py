@@ -1,6 +1,6 @@
 """Grapheme to phoneme: spell a word, hear it — sequence to sequence with attention on CMUdict.
 
-    python examples/g2p.py                              # the whole dictionary, ~10 epochs
+    python examples/g2p.py                              # the whole dictionary, 12 epochs (about an hour)
     python examples/g2p.py --words 20000 --epochs 5     # a quicker run on part of it
     python examples/g2p.py --autoencoder                # a seq2seq auto-encoder of the spellings
     python examples/g2p.py --dropout 0 --schedule constant --no-keep-best   # the first recipe
@@ -71,7 +71,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--test-words", type=int, default=0, help="score the first N test words (0: all)")
     parser.add_argument("--validation-words", type=int, default=0,
                         help="choose the epoch kept on the first N validation words (0: all)")
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--minutes", type=float, default=0,
                         help="stop after the epoch during which this much time ran out (0: no limit)")
     parser.add_argument("--dropout", type=float, default=0.3, help="drop probability in training (0: none)")
