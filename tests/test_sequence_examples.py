@@ -33,17 +33,23 @@ def test_mnist1d_table_runs_and_the_gru_learns():
 def test_g2p_learns_pronunciations_and_draws_alignments(tmp_path):
     figure = tmp_path / "g2p.png"
     result = run_python([str(REPO / "examples" / "g2p.py"), "--words", "3000", "--test-words", "200", "--epochs", "3",
-                         "--hidden", "48", "--embedding", "32", "--beam", "2", "--out", str(figure)])
+                         "--validation-words", "300", "--hidden", "48", "--embedding", "32", "--beam", "2",
+                         "--out", str(figure)])
     assert result.returncode == 0, result.stderr
-    per = [float(v) for v in re.findall(r"phoneme error rate ([\d.]+)%", result.stdout)]
+    per = [float(v) for v in re.findall(r"(?:greedy|beam 2): word error rate [\d.]+%, phoneme error rate ([\d.]+)%",
+                                        result.stdout)]
     assert len(per) == 2 and max(per) < 60                   # an untrained decoder is near 100 %
+    # the default recipe: dropout, and the epoch chosen on the validation words (3 of them measured)
+    assert "dropout 0.3" in result.stdout
+    assert len(re.findall(r"validation words right [\d.]+%  phoneme error rate", result.stdout)) == 3
     assert_png_not_blank(figure)
 
 
 @pytest.mark.slow
 def test_seq2seq_autoencoder_writes_spellings_back_and_finds_neighbours():
     result = run_python([str(REPO / "examples" / "g2p.py"), "--autoencoder", "--words", "3000", "--test-words", "200",
-                         "--epochs", "3", "--hidden", "48", "--embedding", "32", "--beam", "1"])
+                         "--epochs", "3", "--validation-words", "300", "--hidden", "48", "--embedding", "32",
+                         "--beam", "1"])
     assert result.returncode == 0, result.stderr
     exact = float(re.search(r"greedy: ([\d.]+)% of held-out words written back exactly", result.stdout).group(1))
     assert exact > 5

@@ -15,6 +15,13 @@ The model, for source ids x (letters) and target ids y (phonemes):
     c_t = attention(s_t, H)                             additive, dot (on W_k H), or none
     z_t = W_o tanh(W_a [s_t; c_t])                      logits of y_t
 
+With ``dropout`` p > 0 (Srivastava et al. 2014; Zaremba, Sutskever and Vinyals 2014 drop the
+non-recurrent connections of LSTMs, as here) training drops units at four places, each with a fresh
+mask per batch from the model's own ``dropout`` stream: the letter embeddings E_src[x], the phoneme
+embeddings E_tgt[y_{t−1}], the encoder's outputs on their way to the decoder (the states H the
+attention reads and the final states the bridge reads), and tanh(W_a [s_t; c_t]) before the read-out W_o. The recurrent
+connections are left whole. In evaluation mode (``decode``, ``forward``) nothing is dropped.
+
 Ids: the source pads with 0 (symbols are 1 …); the target pads with 0, :data:`END` = 1 closes every
 target sequence, and symbols are 2 …. Training is teacher forcing (:mod:`synaptica.rules.teacher_forcing`):
 the decoder is fed the true previous symbols, all steps at once, through :meth:`Seq2Seq.teacher_forced`.
@@ -35,18 +42,21 @@ from synaptica import ops
 from synaptica.checks import one_of, positive_int
 from synaptica.errors import ShapeError
 from synaptica.io.model_file import load_model
+from synaptica.nn.dropout import Dropout
 from synaptica.nn.embedding import Embedding
 from synaptica.nn.linear import Linear
 from synaptica.nn.module import Module, Parameter
 from synaptica.nn.recurrent import LSTM
 from synaptica.ops.attention import attention
 from synaptica.ops.softmax import log_softmax_array
-from synaptica.random import SeedLike, as_generator
+from synaptica.random import SeedLike, as_generator, stream
 from synaptica.tensor import Tensor, no_grad
 
 __all__ = ["Seq2Seq", "END", "PAD", "ATTENTION", "load_seq2seq"]
 
 PAD, END = 0, 1
+#: rows greedy decoding runs at once
+GREEDY_BATCH = 512
 ATTENTION = ("additive", "dot", "none")
 
 
@@ -60,16 +70,20 @@ class Seq2Seq(Module):
         attention: ``additive`` (Bahdanau), ``dot`` (Luong's "general": q · W_k k) or ``none`` (Sutskever).
         max_length: the longest output :meth:`decode` writes.
         init: ``"default"`` (each part's own) or ``"zeros"`` (weights loaded from a file).
+        dropout: the probability of dropping a unit in training, at the four places of the module
+            docstring (0: none). The masks come from a stream of their own derived from ``rng``, so
+            the initial weights do not depend on it.
     """
 
     def __init__(self, source_symbols: int, target_symbols: int, embedding_dim: int = 64, hidden_size: int = 128,
                  attention: str = "additive", max_length: int = 30, init: str = "default", rng: SeedLike = None,
-                 dtype=np.float32):
+                 dtype=np.float32, dropout: float = 0.0):
         self.attention_kind = one_of("Seq2Seq", "attention", attention, ATTENTION)
         self.max_length = positive_int("Seq2Seq", "max_length", max_length)
         h = positive_int("Seq2Seq", "hidden_size", hidden_size)
         zeros = one_of("Seq2Seq", "init", init, ("default", "zeros")) == "zeros"
         g = as_generator(rng)
+        self.dropout = Dropout(dropout, rng=stream(g, "dropout"))
         embedding = dict(init="zeros" if zeros else "normal", rng=g, dtype=dtype)
         recurrent = dict(return_sequences=True, init="zeros" if zeros else "uniform", rng=g, dtype=dtype)
         linear = dict(init="zeros" if zeros else "xavier", rng=g, dtype=dtype)
@@ -98,10 +112,11 @@ class Seq2Seq(Module):
         lengths = np.count_nonzero(source, axis=1)
         if lengths.min() == 0:
             raise ShapeError(f"{self!r}: source sequence {int(np.argmin(lengths))} is empty")
-        states, (h_n, c_n) = self.encoder.run(self.source_embedding(Tensor(source.astype(self._dtype))), lengths=lengths)
-        both = lambda final: ops.concat([final[0], final[1]], axis=1)  # noqa: E731 - forward and backward
+        embedded = self.dropout(self.source_embedding(Tensor(source.astype(self._dtype))))
+        states, (h_n, c_n) = self.encoder.run(embedded, lengths=lengths)
+        both = lambda final: self.dropout(ops.concat([final[0], final[1]], axis=1))  # noqa: E731 - fwd and bwd
         initial = (ops.tanh(self.bridge_h(both(h_n))), self.bridge_c(both(c_n)))
-        return states, lengths, initial
+        return self.dropout(states), lengths, initial
 
     def _context(self, queries: Tensor, states: Tensor, lengths: np.ndarray) -> tuple[Tensor, np.ndarray]:
         if self.attention_kind == "additive":
@@ -111,16 +126,16 @@ class Seq2Seq(Module):
 
     def _step_logits(self, decoded: Tensor, states: Tensor, lengths: np.ndarray) -> tuple[Tensor, np.ndarray | None]:
         if self.attention_kind == "none":
-            return self.readout(ops.tanh(self.combine(decoded))), None
+            return self.readout(self.dropout(ops.tanh(self.combine(decoded)))), None
         context, weights = self._context(decoded, states, lengths)
-        return self.readout(ops.tanh(self.combine(ops.concat([decoded, context], axis=2)))), weights
+        return self.readout(self.dropout(ops.tanh(self.combine(ops.concat([decoded, context], axis=2))))), weights
 
     def teacher_forced(self, source: np.ndarray, target: np.ndarray) -> Tensor:
         """Logits (batch, T, target_symbols) for every target step, fed the true previous symbols."""
         target = _ids(target, "target")
         states, lengths, initial = self.encode(source)
         fed = np.concatenate([np.full((len(target), 1), END), target[:, :-1]], axis=1)
-        decoded, _ = self.decoder.run(self.target_embedding(Tensor(fed.astype(self._dtype))),
+        decoded, _ = self.decoder.run(self.dropout(self.target_embedding(Tensor(fed.astype(self._dtype)))),
                                       initial_state=tuple(ops.reshape(part, (1, *part.shape)) for part in initial))
         logits, _ = self._step_logits(decoded, states, lengths)
         return logits
@@ -136,12 +151,47 @@ class Seq2Seq(Module):
         self.eval()
         try:
             with no_grad():
-                for row in source:
+                if beam == 1:
+                    for start in range(0, len(source), GREEDY_BATCH):
+                        ids, weights = self._greedy(source[start:start + GREEDY_BATCH], max_length)
+                        results += ids
+                        alignments += weights
+                for row in source if beam > 1 else ():
                     ids, weights = self._beam_search(row[None, :np.count_nonzero(row)], beam, max_length)
                     results.append(ids)
                     alignments.append(weights)
         finally:
             self.train(was)
+        return results, alignments
+
+    def _greedy(self, source: np.ndarray, max_length: int):
+        """Greedy decoding of a padded batch at once: every step writes each row's most probable symbol
+        (never the padding) until every row has written END. The same outputs as a beam of one, row by row."""
+        source = source[:, :np.count_nonzero(source, axis=1).max()]
+        states, lengths, (h, c) = self.encode(source)
+        state = (Tensor(h.data[None]), Tensor(c.data[None]))
+        last = np.full((len(source), 1), END, dtype=self._dtype)
+        written, weights, done = [], [], np.zeros(len(source), dtype=bool)
+        for _ in range(max_length):
+            decoded, state = self.decoder.run(self.target_embedding(Tensor(last)), initial_state=state)
+            logits, alpha = self._step_logits(decoded, states, lengths)
+            scores = logits.data[:, 0].copy()
+            scores[:, PAD] = -np.inf
+            symbols = np.argmax(scores, axis=1)
+            written.append(symbols)
+            weights.append(alpha[:, 0] if alpha is not None else None)
+            done |= symbols == END
+            if done.all():
+                break
+            last = symbols[:, None].astype(self._dtype)
+        written = np.stack(written, axis=1)
+        results, alignments = [], []
+        for i, row in enumerate(written):
+            ends = np.flatnonzero(row == END)
+            steps = int(ends[0]) + 1 if len(ends) else len(row)
+            results.append([int(symbol) for symbol in row[:steps] if symbol != END])
+            alignments.append(np.stack([w[i, :lengths[i]] for w in weights[:steps]]) if weights[0] is not None
+                              else np.zeros((0, 0)))
         return results, alignments
 
     def _beam_search(self, source: np.ndarray, beam: int, max_length: int):
@@ -193,7 +243,8 @@ class Seq2Seq(Module):
 
     @classmethod
     def parameter_count(cls, source_symbols: int, target_symbols: int, embedding_dim: int = 64,
-                        hidden_size: int = 128, attention: str = "additive", max_length: int = 30) -> int:
+                        hidden_size: int = 128, attention: str = "additive", max_length: int = 30,
+                 dropout: float = 0.0) -> int:
         """The numbers a model of these arguments holds, counted before it is built (a file's budget)."""
         h, e = hidden_size, embedding_dim
         attention = one_of("Seq2Seq", "attention", attention, ATTENTION)
@@ -207,11 +258,12 @@ class Seq2Seq(Module):
         return {"type": "Seq2Seq", "source_symbols": self.source_embedding.num_embeddings,
                 "target_symbols": self.readout.out_features, "embedding_dim": self.source_embedding.embedding_dim,
                 "hidden_size": self.decoder.hidden_size, "attention": self.attention_kind,
-                "max_length": self.max_length}
+                "max_length": self.max_length, "dropout": self.dropout.p}
 
     def __repr__(self) -> str:
+        dropout = f", dropout {self.dropout.p:g}" if self.dropout.p else ""
         return (f"Seq2Seq({self.source_embedding.num_embeddings} → {self.readout.out_features} symbols, "
-                f"LSTM {self.decoder.hidden_size}, attention {self.attention_kind})")
+                f"LSTM {self.decoder.hidden_size}, attention {self.attention_kind}{dropout})")
 
 
 def load_seq2seq(path) -> tuple[Seq2Seq, dict[str, str]]:
