@@ -76,7 +76,9 @@ def test_instruction_counts_split_a_step_by_library(subset_dir):
     assert set(rows) == {"Python", "NumPy", "BLAS", "total"}, result.stdout
     synaptica_blas, floor_blas, _ = rows["BLAS"]
     assert floor_blas > 100 and abs(synaptica_blas - floor_blas) < 0.02 * floor_blas, result.stdout
-    assert rows["Python"][0] > rows["Python"][1] > 0 and rows["total"][0] > rows["total"][1], result.stdout
+    # the floor's own Python per step is a few thousand instructions, small enough for the 10- and
+    # 30-step runs' interpreter noise (garbage collection, caches) to push its difference below zero
+    assert rows["Python"][0] > max(rows["Python"][1], 0) + 50 and rows["total"][0] > rows["total"][1], result.stdout
     assert "synaptica / floor:" in result.stdout
 
 
