@@ -25,6 +25,7 @@ from pathlib import Path
 from synaptica import fit
 from synaptica.data import load_dataset
 from synaptica.models import SpikingNetwork
+from synaptica.models.snn import Neurons
 from synaptica.rules import STDP
 from synaptica.train import SpikeVotes
 
@@ -42,6 +43,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--save", default=None, metavar="FILE", help="write the trained network here")
     parser.add_argument("--json", default=None, metavar="FILE", help="write the figures here as JSON")
     parser.add_argument("--progress", action="store_true", help="a progress bar even when not on a terminal")
+    parser.add_argument("--theta-plus", type=float, default=Neurons.theta_plus,
+                        help="mV the adaptive threshold rises per spike (Diehl and Cook: 0.05, set for 6,400 neurons)")
+    parser.add_argument("--tau-theta", type=float, default=Neurons.tau_theta, help="ms, the threshold's decay")
     args = parser.parse_args(argv)
 
     splits = load_dataset(args.data)
@@ -50,7 +54,8 @@ def main(argv=None) -> dict:
         raise SystemExit(f"examples/snn.py: {args.data} holds no images")
     x = train.x[:args.train]
     labelling = slice(len(x) - min(args.label, len(x)), len(x))
-    network = SpikingNetwork(x[0].size, args.neurons, image_shape=tuple(train.image_shape[-2:]), seed=args.seed)
+    network = SpikingNetwork(x[0].size, args.neurons, image_shape=tuple(train.image_shape[-2:]), seed=args.seed,
+                             neuron=Neurons(theta_plus=args.theta_plus, tau_theta=args.tau_theta))
     rule = STDP()
     print(f"{args.data}: {network!r}; {rule!r}; learning from {len(x)} images, {args.batch_size} at a time")
     started = time.perf_counter()
