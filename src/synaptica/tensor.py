@@ -60,6 +60,13 @@ def is_recording() -> bool:
     return _recording.get()
 
 
+def joins_graph(parents) -> bool:
+    """Whether an op's output over ``parents`` joins the graph: recording is on and a parent needs a
+    gradient (:meth:`Tensor.from_op` decides by this; an op whose output will not join need keep
+    nothing for a backward pass)."""
+    return _recording.get() and any(parent.requires_grad for parent in parents)
+
+
 VJP = Callable[[np.ndarray], Sequence[np.ndarray | None]]
 
 
@@ -110,14 +117,11 @@ class Tensor:
         out.requires_grad = False
         out.parents = ()
         out.vjp = None
-        if _recording.get():
-            for parent in parents:
-                if parent.requires_grad:
-                    out.requires_grad = True
-                    out.parents = parents
-                    out.vjp = vjp
-                    out.stamp = next(_stamps)
-                    break
+        if joins_graph(parents):
+            out.requires_grad = True
+            out.parents = parents
+            out.vjp = vjp
+            out.stamp = next(_stamps)
         return out
 
     # ----------------------------------------------------------------- properties

@@ -25,9 +25,9 @@ import numpy as np
 from synaptica.errors import ShapeError
 from synaptica.ops.recurrent import (
     arriving_gradient, batch_major, check_sequence, feature_major, halved_rows, merged, merged_previous, project,
-    recording, sigmoid_from_tanh, step_masks, step_order, weight_gradients, with_previous,
+    sigmoid_from_tanh, step_masks, step_order, weight_gradients, with_previous,
 )
-from synaptica.tensor import Tensor
+from synaptica.tensor import Tensor, joins_graph
 
 #: the gate blocks, in the order the weights hold them (PyTorch's)
 GATES = ("r", "z", "n")
@@ -76,7 +76,7 @@ def gru(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, bias_ih: Tensor, bias
     hs = np.empty((steps, n, batch), x.dtype)
     h = np.ascontiguousarray(h0.data.T)
     product = np.empty((3 * n, batch), x.dtype)  # U hₜ₋₁ (halved rows for r and z)
-    record = recording(parents)
+    record = joins_graph(parents)
     if record:  # every step's gates and ĥₙ = U_n hₜ₋₁ + b_hn are kept for the backward pass
         gates = project(w_x, inputs, b)  # W xₜ + b, then rₜ, zₜ, nₜ in place
         recurrent = np.empty((steps, n, batch), x.dtype)

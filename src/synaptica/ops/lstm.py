@@ -36,9 +36,9 @@ import numpy as np
 from synaptica.errors import ShapeError
 from synaptica.ops.recurrent import (
     arriving_gradient, batch_major, check_sequence, feature_major, halved_rows, merged_previous, project,
-    recording, sigmoid_from_tanh, step_masks, step_order, weight_gradients, with_previous,
+    sigmoid_from_tanh, step_masks, step_order, weight_gradients, with_previous,
 )
-from synaptica.tensor import Tensor
+from synaptica.tensor import Tensor, joins_graph
 
 #: the gate blocks, in the order the weights hold them
 GATES = ("o", "i", "f", "g")
@@ -88,7 +88,7 @@ def lstm(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Te
     peep = None if peephole is None else (0.5 * peephole.data).reshape(3, n, 1)
     states = np.empty((steps, 2 * n, batch), x.dtype)  # hₜ over cₜ
     h, c = np.ascontiguousarray(h0.data.T), np.ascontiguousarray(c0.data.T)
-    record = recording(parents)
+    record = joins_graph(parents)
     if record:  # every step's gates and tanh cₜ are kept for the backward pass
         gates = project(halved_rows(w_ih.data, 3 * n), inputs, halved_rows(bias.data, 3 * n))
         squashed = np.empty((steps, n, batch), x.dtype)

@@ -45,7 +45,7 @@ from __future__ import annotations
 import numpy as np
 
 from synaptica.errors import ShapeError
-from synaptica.tensor import Tensor, is_recording
+from synaptica.tensor import Tensor
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -119,12 +119,6 @@ def with_previous(ufunc, out: np.ndarray, states: np.ndarray, first: np.ndarray,
     else:
         ufunc(out[1:], states[:-1], out=out[1:])
         ufunc(out[0], first, out=out[0])
-
-
-def recording(parents) -> bool:
-    """Whether the op's output will join the graph (as :meth:`Tensor.from_op` decides): if not, its
-    forward need keep nothing for a backward pass (inference, ``no_grad``)."""
-    return is_recording() and any(p.requires_grad for p in parents)
 
 
 def halved_rows(w: np.ndarray, rows: int) -> np.ndarray:
