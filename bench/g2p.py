@@ -98,10 +98,6 @@ def phonemes(ids):
     return [PHONEMES[i - FIRST] for i in ids if i >= FIRST]
 
 
-def _first(lexicon, n: int):
-    return lexicon if not n else type(lexicon)(lexicon.words[:n], lexicon.pronunciations[:n])
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--words", type=int, default=0)
@@ -121,8 +117,8 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads)
 
     splits = load_cmudict()
-    train, test = _first(splits.train, args.words), _first(splits.test, args.test_words)
-    validation = _first(splits.validation, args.validation_words)
+    train, test = splits.train.first(args.words), splits.test.first(args.test_words)
+    validation = splits.validation.first(args.validation_words)
     spell = lambda word: np.array([LETTERS.index(ch) + 1 for ch in word])  # noqa: E731
     sources, targets = [], []
     for word, pronunciations in zip(train.words, train.pronunciations):

@@ -95,8 +95,8 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
 
     splits = load_cmudict()
-    train = splits.train if not args.words else _first(splits.train, args.words)
-    test = splits.test if not args.test_words else _first(splits.test, args.test_words)
+    train = splits.train.first(args.words)
+    test = splits.test.first(args.test_words)
     sources, targets = pairs(train, args.autoencoder)
     symbols = LETTERS if args.autoencoder else PHONEMES
     model = Seq2Seq(len(LETTERS) + 1, len(symbols) + FIRST_SYMBOL, args.embedding, args.hidden, args.attention,
@@ -107,8 +107,7 @@ def main(argv=None) -> dict:
     if args.schedule == "cosine":
         callbacks.append(EpochSchedule(optimizer, cosine(args.eta, args.epochs, args.eta * MIN_ETA_FRACTION)))
     if args.keep_best:
-        validation = splits.validation if not args.validation_words else _first(splits.validation,
-                                                                                args.validation_words)
+        validation = splits.validation.first(args.validation_words)
         evaluators.append(WordAccuracy(validation, args.autoencoder))
         callbacks.append(EarlyStopping("validation_accuracy", "max", restore_best=True))
     if args.minutes:
@@ -127,8 +126,8 @@ def main(argv=None) -> dict:
     for beam in sorted({1, args.beam}):
         words, alignments = written(model, source, symbols, beam)
         if args.autoencoder:
-            exact = np.mean(["".join(w) == word for w, word in zip(words, test.words)])
-            results[f"beam{beam}"] = {"reconstructed": float(exact)}
+            exact = spelt_back(words, test.words)
+            results[f"beam{beam}"] = {"reconstructed": exact}
             print(f"{'greedy' if beam == 1 else f'beam {beam}'}: {exact:.2%} of held-out words written back exactly")
         else:
             rates = error_rates(words, test)
@@ -158,6 +157,11 @@ def written(model: Seq2Seq, source: np.ndarray, symbols, beam: int = 1):
     return [[symbols[i - FIRST_SYMBOL] for i in ids if i >= FIRST_SYMBOL] for ids in decoded], alignments
 
 
+def spelt_back(written_letters, words) -> float:
+    """The auto-encoder's score: the share of words whose letters were written back exactly."""
+    return float(np.mean(["".join(letters) == word for letters, word in zip(written_letters, words)]))
+
+
 class WordAccuracy:
     """Evaluator: the share of words written exactly by greedy decoding (``validation_accuracy``, one
     minus the word error rate; for the auto-encoder, the words spelt back) and, for pronunciations,
@@ -172,8 +176,7 @@ class WordAccuracy:
     def __call__(self, model: Seq2Seq) -> dict:
         words, _ = written(model, self.source, LETTERS if self.autoencoder else PHONEMES)
         if self.autoencoder:
-            return {"validation_accuracy": float(np.mean(["".join(w) == word for w, word in
-                                                          zip(words, self.lexicon.words)]))}
+            return {"validation_accuracy": spelt_back(words, self.lexicon.words)}
         rates = error_rates(words, self.lexicon)
         return {"validation_accuracy": 1.0 - rates["word_error_rate"],
                 "validation_phoneme_error_rate": rates["phoneme_error_rate"]}
@@ -208,12 +211,6 @@ def draw(words, alignments, model: Seq2Seq, source, path: str) -> None:
         axis.set_yticks(range(len(phonemes)), phonemes, fontsize=8)
         axis.set_title(word, fontsize=10)
     save_png(figure, path)
-
-
-def _first(lexicon, n: int):
-    from synaptica.data.cmudict import Lexicon
-
-    return Lexicon(lexicon.words[:n], lexicon.pronunciations[:n])
 
 
 if __name__ == "__main__":

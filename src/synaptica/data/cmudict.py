@@ -49,6 +49,10 @@ class Lexicon:
     def __len__(self) -> int:
         return len(self.words)
 
+    def first(self, n: int) -> Lexicon:
+        """The first ``n`` words with their pronunciations (0: all of them)."""
+        return Lexicon(self.words[:n], self.pronunciations[:n]) if n else self
+
 
 @dataclass(frozen=True, eq=False)
 class G2PSplits:

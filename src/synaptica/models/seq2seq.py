@@ -244,7 +244,7 @@ class Seq2Seq(Module):
     @classmethod
     def parameter_count(cls, source_symbols: int, target_symbols: int, embedding_dim: int = 64,
                         hidden_size: int = 128, attention: str = "additive", max_length: int = 30,
-                 dropout: float = 0.0) -> int:
+                        dropout: float = 0.0) -> int:
         """The numbers a model of these arguments holds, counted before it is built (a file's budget)."""
         h, e = hidden_size, embedding_dim
         attention = one_of("Seq2Seq", "attention", attention, ATTENTION)
