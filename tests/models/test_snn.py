@@ -49,10 +49,24 @@ def test_adaptive_thresholds_grow_with_each_spike_only_while_learning_and_quiete
     before = network.present(x, np.random.default_rng(1))
     assert np.all(network.theta == 0)  # testing: θ fixed
     learnt = network.present(x, np.random.default_rng(1), adapt=True)
-    decay = math.exp(-network.presentation / network.neuron.tau_theta)
+    elapsed = learnt.shown.sum() * (network.presentation + network.rest)  # the showings one after another
+    decay = math.exp(-elapsed / network.neuron.tau_theta)
     np.testing.assert_allclose(network.theta, network.neuron.theta_plus * learnt.counts.sum(axis=0) * decay, rtol=1e-4)
     network.theta += 5.0
     assert network.present(x, np.random.default_rng(1)).counts.sum() < before.counts.sum()
+
+
+def test_theta_decays_over_the_time_the_images_take_one_after_another_whether_shown_in_a_batch_or_singly():
+    quiet = dict(neuron=Neurons(theta_plus=0.0, tau_theta=2000.0), min_spikes=0, seed=2)  # no growth, no repeats
+    x = np.random.default_rng(0).random((8, 16)).astype(np.float32)
+    batched, single = SpikingNetwork(16, 6, **quiet), SpikingNetwork(16, 6, **quiet)
+    batched.theta[:] = single.theta[:] = 10.0
+    batched.present(x, np.random.default_rng(1), adapt=True)
+    for image in x:
+        single.present(image[None], np.random.default_rng(1), adapt=True)
+    expected = 10.0 * math.exp(-8 * (350.0 + 150.0) / 2000.0)  # 8 showings of 350 ms and 150 ms of rest each
+    np.testing.assert_allclose(batched.theta, expected, rtol=1e-5)
+    np.testing.assert_allclose(single.theta, expected, rtol=1e-5)
 
 
 def test_within_a_presentation_a_spike_raises_the_threshold_of_its_own_copy():

@@ -19,7 +19,12 @@ so under constant conductances the first spike comes at t* = (τ_m/g) ln((v₀ �
 
 **Adaptive threshold** (homeostasis): θⱼ grows by θ₊ at each spike of neuron j while learning and
 decays as τ_θ dθ/dt = −θ, so a neuron that wins often needs more input to win again and every
-neuron gets a share of the inputs.
+neuron gets a share of the inputs. θ decays over the time the images take one after another — each
+showing lasts ``presentation`` + ``rest`` ms (350 + 150) — also when a batch of them is simulated at
+once. A neuron that fires r spikes per image on average settles where growth and decay balance,
+θ* = θ₊ r τ_θ / 500 ms: with 400 neurons sharing 5–15 spikes an image, 12–40 mV. (Decaying θ over
+one presentation per *batch* of 16 images instead lets it grow 23 times as far, until no neuron
+fires without repeated showings at ever higher rates: one pass over Fashion-MNIST then collapses.)
 
 **Lateral inhibition.** Diehl and Cook pair every excitatory neuron with an inhibitory one (weight
 10.4), which fires at once and inhibits every other excitatory neuron (weight 17). Here that relay is a
@@ -31,7 +36,8 @@ step t + 1, the relay's effect without its own dynamics (a winner-take-most comp
 excitatory spikes is shown again with the max rate raised by half its starting value (32 Hz), up to
 ``max_retries`` times; while learning, only an image's last showing changes W and θ (Diehl and Cook
 keep the few changes of the quiet showings too). Between images Diehl and Cook let 150 ms of silence decay the variables; here
-v, the conductances and the refractory timers are reset instead (the same state, without the steps).
+v, the conductances and the refractory timers are reset instead (the same state, without the steps);
+only θ, which decays over hours of simulated time, counts the ``rest``.
 
 **Vectorised over images.** A batch of images is simulated at once as independent copies of the
 network sharing W and θ: the state is (batch, neurons) arrays and each step is a handful of array
@@ -131,6 +137,8 @@ class SpikingNetwork(Module):
         max_rate: the firing rate of a pixel of intensity 1, Hz (63.75).
         min_spikes: fewer excitatory spikes than this and the image is shown again at a higher rate (5).
         max_retries: at most this many extra showings (10).
+        rest: the silence after each showing, ms (150): θ decays over it; the other variables are
+            reset instead.
         weight_sum: every neuron's incoming weights are normalised to this sum (78 for 784 inputs,
             0.1 per input; :meth:`normalise`).
         w_max: weights are clipped to [0, w_max] (1).
@@ -143,7 +151,7 @@ class SpikingNetwork(Module):
 
     def __init__(self, inputs: int, neurons: int = 400, *, image_shape: tuple[int, int] | None = None,
                  dt: float = 0.5, presentation: float = 350.0, max_rate: float = 63.75, min_spikes: int = 5,
-                 max_retries: int = 10, weight_sum: float | None = None, w_max: float = 1.0,
+                 max_retries: int = 10, rest: float = 150.0, weight_sum: float | None = None, w_max: float = 1.0,
                  neuron: Neurons | None = None, seed: int = 0):
         self.inputs = positive_int("SpikingNetwork", "inputs", inputs)
         self.neurons = positive_int("SpikingNetwork", "neurons", neurons)
@@ -153,6 +161,7 @@ class SpikingNetwork(Module):
         self.max_rate = positive_float("SpikingNetwork", "max_rate", max_rate)
         self.min_spikes = non_negative_int("SpikingNetwork", "min_spikes", min_spikes)
         self.max_retries = non_negative_int("SpikingNetwork", "max_retries", max_retries)
+        self.rest = non_negative_float("SpikingNetwork", "rest", rest)
         self.weight_sum = positive_float("SpikingNetwork", "weight_sum",
                                          0.1 * self.inputs if weight_sum is None else weight_sum)
         self.w_max = positive_float("SpikingNetwork", "w_max", w_max)
@@ -241,7 +250,7 @@ class SpikingNetwork(Module):
     def present(self, x, rng: np.random.Generator, adapt: bool = False) -> Presentation:
         """Show a batch of images (intensities in [0, 1]) once each, repeating at a higher rate those
         that make fewer than ``min_spikes`` spikes. With ``adapt``, θ grows by θ₊ per spike (of each
-        image's last showing) and decays over the presentation."""
+        image's last showing) and decays over the time all the showings take one after another."""
         x = self.check_images("SpikingNetwork", x)
         rate = self.max_rate
         trains = poisson_spikes(x, self.steps, rate, self.dt / 1000, rng)
@@ -258,7 +267,8 @@ class SpikingNetwork(Module):
             shown[quiet] += 1
         if adapt:
             self.theta += adapted.sum(axis=0)
-            self.theta *= np.float32(math.exp(-self.presentation / self.neuron.tau_theta))
+            elapsed = shown.sum() * (self.presentation + self.rest)
+            self.theta *= np.float32(math.exp(-elapsed / self.neuron.tau_theta))
         return Presentation(trains, spikes, spikes.sum(axis=0, dtype=np.int64), shown)
 
     def responses(self, x, rng: SeedLike = None, batch_size: int = 32) -> np.ndarray:
@@ -317,7 +327,7 @@ class SpikingNetwork(Module):
     def config(self) -> dict:
         return {"type": "SpikingNetwork", "inputs": self.inputs, "neurons": self.neurons,
                 "image_shape": list(self.image_shape), "dt": self.dt, "presentation": self.presentation,
-                "max_rate": self.max_rate, "min_spikes": self.min_spikes, "max_retries": self.max_retries,
+                "max_rate": self.max_rate, "min_spikes": self.min_spikes, "max_retries": self.max_retries, "rest": self.rest,
                 "weight_sum": self.weight_sum, "w_max": self.w_max, "neuron": asdict(self.neuron),
                 "seed": self.seed}
 

@@ -17,7 +17,8 @@ from synaptica.io.model_file import read_model_file, save_model
 from synaptica.models.snn import Neurons, SpikingNetwork
 
 _ARGUMENTS = {"inputs", "neurons", "image_shape", "dt", "presentation", "max_rate", "min_spikes", "max_retries",
-              "weight_sum", "w_max", "neuron", "seed"}
+              "rest", "weight_sum", "w_max", "neuron", "seed"}
+_OPTIONAL = {"rest"}  # files written before θ decayed over the rest between images lack it: the default
 
 
 def save_spiking_network(path: str | os.PathLike, model: SpikingNetwork, metadata: dict[str, str] | None = None) -> None:
@@ -39,9 +40,9 @@ def load_spiking_network(path: str | os.PathLike) -> tuple[SpikingNetwork, dict[
         kind = config.get("type") if isinstance(config, dict) else type(config).__name__
         raise FormatError(f"{name}: the file holds a {kind!r}, not a SpikingNetwork (load it with synaptica.io.load_model)")
     arguments = {key: value for key, value in config.items() if key != "type"}
-    if set(arguments) != _ARGUMENTS:
+    if not _ARGUMENTS - _OPTIONAL <= set(arguments) <= _ARGUMENTS:
         raise FormatError(f"{name}: a SpikingNetwork's architecture has the settings {sorted(_ARGUMENTS)}; this one "
-                          f"lacks {sorted(_ARGUMENTS - set(arguments))} and adds {sorted(set(arguments) - _ARGUMENTS)}")
+                          f"lacks {sorted(_ARGUMENTS - _OPTIONAL - set(arguments))} and adds {sorted(set(arguments) - _ARGUMENTS)}")
     weight = tensors.get("weight")
     if weight is None or weight.shape != (arguments["inputs"], arguments["neurons"]):
         raise ShapeError(f"{name}: the architecture says {arguments['inputs']} inputs × {arguments['neurons']} neurons "
