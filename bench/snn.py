@@ -113,6 +113,7 @@ class TorchSNN:
         raster = self.encode(x)
         spikes, adapted = self.run(self.drive(raster), adapt=True)
         self.theta += adapted.sum(dim=0)
+        self.theta *= math.exp(-len(x) * (self.net.presentation + self.net.rest) / self.net.neuron.tau_theta)
         self.weight += self.stdp(raster, spikes)
         self.weight.clamp_(0, self.net.w_max)
         self.weight *= self.net.weight_sum / self.weight.sum(dim=0)

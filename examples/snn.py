@@ -44,8 +44,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--json", default=None, metavar="FILE", help="write the figures here as JSON")
     parser.add_argument("--progress", action="store_true", help="a progress bar even when not on a terminal")
     parser.add_argument("--theta-plus", type=float, default=Neurons.theta_plus,
-                        help="mV the adaptive threshold rises per spike (Diehl and Cook: 0.05, set for 6,400 neurons)")
-    parser.add_argument("--tau-theta", type=float, default=Neurons.tau_theta, help="ms, the threshold's decay")
+                        help="mV the adaptive threshold rises per spike (Diehl and Cook: 0.05)")
+    parser.add_argument("--tau-theta", type=float, default=Neurons.tau_theta, help="ms, the threshold's decay time constant (Diehl and Cook: 10⁷)")
     args = parser.parse_args(argv)
 
     splits = load_dataset(args.data)
