@@ -79,7 +79,8 @@ class SyntheticGradients(GradientRule):
             every step to the exponentially weighted ridge regression of all its targets so far on its
             inputs, A = R (S + λI)⁻¹ with S ← βS + H̃ᵀH̃ and R ← βR + TᵀH̃, h̃ = [h(, y); 1]
             (:class:`~synaptica.rules.least_squares_fit.RecursiveLeastSquares`; η is unused).
-        predictor_forgetting, predictor_ridge: β and λ of the least-squares fit.
+        predictor_forgetting, predictor_ridge: β and λ of the least-squares fit (the best of those
+            measured in docs/rules.md, which is no better than Adam's).
         layers_per_block: weight layers per block (1: every hidden layer is decoupled).
         predictor: a :data:`PredictorFactory` to make each Mₗ instead of the MLP above.
 
@@ -91,8 +92,8 @@ class SyntheticGradients(GradientRule):
 
     def __init__(self, cost, optimizer, *, conditional: bool = False, predictor_hidden: tuple[int, ...] = (),
                  predictor_optimizer: str = "adam", predictor_learning_rate: float = 1e-3, layers_per_block: int = 1,
-                 predictor: PredictorFactory | None = None, predictor_forgetting: float = 0.99,
-                 predictor_ridge: float = 1.0):
+                 predictor: PredictorFactory | None = None, predictor_forgetting: float = 0.999,
+                 predictor_ridge: float = 0.01):
         super().__init__(cost, optimizer)
         owner = type(self).__name__
         self.conditional = bool(conditional)
@@ -218,12 +219,12 @@ class SyntheticGradients(GradientRule):
         extra = 0 if condition is None else condition.shape[1]
         self.predictors = {name: self.factory(name, size, extra, self._rng, hidden[0][1].dtype)
                            for name, size in wanted}
-        parameters = [p for predictor in self.predictors.values() for p in predictor.parameters()]
         if self.least_squares:
             self.predictor_optimizer = RecursiveLeastSquares(
                 {name: predictor.layers[-1] for name, predictor in self.predictors.items()},
                 self.predictor_forgetting, self.predictor_ridge)
         else:
+            parameters = [p for predictor in self.predictors.values() for p in predictor.parameters()]
             self.predictor_optimizer = make_optimizer(self.predictor_optimizer_name, parameters,
                                                       self.predictor_learning_rate)
         if self._saved:
