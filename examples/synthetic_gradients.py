@@ -72,9 +72,9 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--predictor-eta", type=float, default=0.001, help="Adam's η for the predictors")
     parser.add_argument("--predictor-optimizer", default="adam",
                         help="how the predictors learn: an optimizer (adam, sgd, …) or least-squares")
-    parser.add_argument("--predictor-forgetting", type=float, default=0.999,
+    parser.add_argument("--predictor-forgetting", type=float, default=0.9,
                         help="least-squares: β, the weight of the running sums against each new batch")
-    parser.add_argument("--predictor-ridge", type=float, default=0.01, help="least-squares: λ, the ridge")
+    parser.add_argument("--predictor-ridge", type=float, default=1.0, help="least-squares: λ, the ridge")
     parser.add_argument("--predictor-hidden", default="", help="hidden sizes of every predictor (none: linear)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=10)

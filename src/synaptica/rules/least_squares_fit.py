@@ -38,7 +38,7 @@ class RecursiveLeastSquares:
         ridge: λ, added to the diagonal of S before the solve.
     """
 
-    def __init__(self, layers: dict[str, Linear], forgetting: float = 0.999, ridge: float = 0.01):
+    def __init__(self, layers: dict[str, Linear], forgetting: float = 0.9, ridge: float = 1.0):
         owner = type(self).__name__
         self.layers = dict(layers)
         self.forgetting = in_unit_interval(owner, "forgetting", forgetting)

@@ -79,8 +79,8 @@ class SyntheticGradients(GradientRule):
             every step to the exponentially weighted ridge regression of all its targets so far on its
             inputs, A = R (S + λI)⁻¹ with S ← βS + H̃ᵀH̃ and R ← βR + TᵀH̃, h̃ = [h(, y); 1]
             (:class:`~synaptica.rules.least_squares_fit.RecursiveLeastSquares`; η is unused).
-        predictor_forgetting, predictor_ridge: β and λ of the least-squares fit (the best measured on
-            10,000 images; none measured in docs/rules.md does better than Adam).
+        predictor_forgetting, predictor_ridge: β and λ of the least-squares fit (the best measured at
+            full size; none measured in docs/rules.md does better than Adam).
         layers_per_block: weight layers per block (1: every hidden layer is decoupled).
         predictor: a :data:`PredictorFactory` to make each Mₗ instead of the MLP above.
 
@@ -92,8 +92,8 @@ class SyntheticGradients(GradientRule):
 
     def __init__(self, cost, optimizer, *, conditional: bool = False, predictor_hidden: tuple[int, ...] = (),
                  predictor_optimizer: str = "adam", predictor_learning_rate: float = 1e-3, layers_per_block: int = 1,
-                 predictor: PredictorFactory | None = None, predictor_forgetting: float = 0.999,
-                 predictor_ridge: float = 0.01):
+                 predictor: PredictorFactory | None = None, predictor_forgetting: float = 0.9,
+                 predictor_ridge: float = 1.0):
         super().__init__(cost, optimizer)
         owner = type(self).__name__
         self.conditional = bool(conditional)
