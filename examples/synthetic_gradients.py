@@ -42,6 +42,7 @@ def run(rule_name: str, seed: int, splits, args) -> dict:
     else:
         rule = SyntheticGradients(cost, optimizer, conditional=rule_name == "cdni",
                                   predictor_learning_rate=args.predictor_eta, predictor_optimizer=args.predictor_optimizer,
+                                  predictor_forgetting=args.predictor_forgetting, predictor_ridge=args.predictor_ridge,
                                   predictor_hidden=tuple(int(v) for v in args.predictor_hidden.split(",") if v))
         evaluators = [SyntheticGradientAlignment(rule, x[:1000], y[:1000])]
     started = time.perf_counter()
@@ -69,7 +70,11 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--hidden", default="256,256")
     parser.add_argument("--eta", type=float, default=0.001, help="Adam's η for the network")
     parser.add_argument("--predictor-eta", type=float, default=0.001, help="Adam's η for the predictors")
-    parser.add_argument("--predictor-optimizer", default="adam", help="how the predictors learn")
+    parser.add_argument("--predictor-optimizer", default="adam",
+                        help="how the predictors learn: an optimizer (adam, sgd, …) or least-squares")
+    parser.add_argument("--predictor-forgetting", type=float, default=0.9,
+                        help="least-squares: β, the weight of the running sums against each new batch")
+    parser.add_argument("--predictor-ridge", type=float, default=1.0, help="least-squares: λ, the ridge")
     parser.add_argument("--predictor-hidden", default="", help="hidden sizes of every predictor (none: linear)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=10)

@@ -12,6 +12,7 @@ from synaptica.optim import Adam
 from synaptica.rules import RULES, SyntheticGradients, make_rule
 from synaptica.rules.alignment import SyntheticGradientAlignment, UpdateAlignment
 from synaptica.rules.layers import cut_into_blocks
+from synaptica.rules.least_squares_fit import RecursiveLeastSquares
 from synaptica.tensor import Tensor
 from synaptica.train import evaluate
 from tests.conftest import REPO, run_python
@@ -178,7 +179,10 @@ def test_a_layer_of_unknown_kind_trains_inside_its_block(rng):
     assert list(rule.predictors) == ["layers.2"]
 
 
-@pytest.mark.parametrize("options", [{}, {"conditional": True, "predictor_hidden": (8,)}], ids=["dni", "cdni"])
+@pytest.mark.parametrize("options", [{}, {"conditional": True, "predictor_hidden": (8,)},
+                                     {"predictor_optimizer": "least-squares", "predictor_forgetting": 0.9},
+                                     {"conditional": True, "predictor_optimizer": "least-squares"}],
+                         ids=["dni", "cdni", "dni-least-squares", "cdni-least-squares"])
 def test_state_dict_resumes_exactly(batches, options):
     def fresh():
         model = mlp([20, 16, 8, 4], "relu", init="he", rng=1)
@@ -214,16 +218,19 @@ def test_registered_with_its_options():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("conditional, floor", [(False, 0.65), (True, 0.72)], ids=["dni", "cdni"])
-def test_synthetic_gradients_learn_fashion_mnist(fashion, conditional, floor):
+@pytest.mark.parametrize("conditional, floor, learning", [(False, 0.65, "adam"), (True, 0.72, "adam"),
+                                                     (False, 0.65, "least-squares")],
+                         ids=["dni", "cdni", "dni-least-squares"])
+def test_synthetic_gradients_learn_fashion_mnist(fashion, conditional, floor, learning):
     """[784, 256, 256, 10] ReLU with batch norm, Adam, 10,000 images, 2 epochs. Measured (seeds 0, 1):
     backprop 0.8435, 0.8129; DNI 0.7539, 0.7390; cDNI 0.8184, 0.8081, its synthetic gradients 32-33°
     (top block) and 55-58° (the bootstrapped one) from the true ones, DNI's 81-89° (docs/rules.md says
-    why, with the full-size figures)."""
+    why, with the full-size figures). Least-squares predictors (β = 0.9, λ = 1) learn
+    too, no better than Adam's (docs/rules.md: 0.7525 in examples/synthetic_gradients.py's 3 epochs)."""
     x, y = fashion.train.x[:10000], fashion.train.y[:10000]
     model = mlp([784, 256, 256, 10], "relu", init="he", rng=0, batch_norm=True)
     rule = SyntheticGradients(LogLikelihoodCost(), Adam(model.parameters(), 1e-3), conditional=conditional,
-                              predictor_learning_rate=1e-3)
+                              predictor_learning_rate=1e-3, predictor_optimizer=learning)
     history = fit(model, rule, (x, y), epochs=2, batch_size=64, rng=0, verbose=False,
                   evaluators=[SyntheticGradientAlignment(rule, x[:500], y[:500])])
     assert evaluate(model, fashion.test.x, fashion.test.y).accuracy >= floor
@@ -263,3 +270,54 @@ def test_the_ceiling_example_measures_predictors_with_and_without_the_label(subs
     assert sorted(found) == ["MLP [16] M(h)", "linear M(h)", "linear M(h, y)", "the rule's M(h)"]
     assert all(0 <= value <= 180 for value in found.values())
     assert found["linear M(h, y)"] < found["linear M(h)"] - 20
+
+
+def test_least_squares_predictors_are_the_batch_least_squares_fit_of_every_example_seen(batches):
+    """β = 1, λ = 0 (and λ = 10⁻¹⁴): after 20 steps the top block's linear predictor A equals
+    np.linalg.lstsq over the 160 (h̃, m ∂C/∂h) pairs the rule was shown, the weights moving meanwhile;
+    with λ = 0 the prediction each step uses is the fit of the batches before it (zero on the first)."""
+    for ridge in (0.0, 1e-14):
+        model = mlp([20, 16, 12, 4], "tanh", rng=1, dtype=np.float64)
+        rule = SyntheticGradients(LogLikelihoodCost(), SGD(model.parameters(), 0.1), predictor_optimizer="least-squares",
+                                  predictor_forgetting=1.0, predictor_ridge=ridge)
+        rule.bind(model, np.random.default_rng(0))
+        features, targets = [], []
+        for x, y in batches:
+            h = Sequential(model.layers[:4])(Tensor(x)).data
+            synthetic, true = rule.block_gradients(model, (x, y))["layers.3"]
+            if features and ridge == 0:  # also while fewer examples than features: the minimum-norm fit
+                a, *_ = np.linalg.lstsq(np.concatenate(features), np.concatenate(targets), rcond=None)
+                np.testing.assert_allclose(synthetic * len(x), np.c_[h, np.ones(len(h))] @ a, rtol=0, atol=1e-8)
+            elif not features:
+                assert not synthetic.any()
+            features.append(np.c_[h, np.ones(len(h))])
+            targets.append(true * len(x))
+            rule.step(model, (x, y))
+        best, *_ = np.linalg.lstsq(np.concatenate(features), np.concatenate(targets), rcond=None)
+        top = rule.predictors["layers.3"].layers[-1]
+        np.testing.assert_allclose(np.c_[top.weight.data, top.bias.data], best.T, rtol=0, atol=1e-8)
+        assert not np.allclose(model.layers[0].weight.data, mlp([20, 16, 12, 4], "tanh", rng=1).layers[0].weight.data)
+
+
+def test_forgetting_and_ridge_weigh_the_batches_as_the_formula_says(rng):
+    """A = R (S + λI)⁻¹ with S = Σ β^(K−k) H̃ₖᵀH̃ₖ, R = Σ β^(K−k) TₖᵀH̃ₖ: the weighted ridge regression."""
+    layer = Linear(5, 3, dtype=np.float64)
+    fit = RecursiveLeastSquares({"m": layer}, forgetting=0.7, ridge=0.3)
+    shown = [(rng.normal(size=(6, 5)), rng.normal(size=(6, 3))) for _ in range(4)]
+    for h, t in shown:
+        fit.observe("m", h, t)
+        fit.step()
+    rows = np.concatenate([np.sqrt(0.7 ** (3 - k)) * np.c_[h, np.ones(6)] for k, (h, _) in enumerate(shown)])
+    targets = np.concatenate([np.sqrt(0.7 ** (3 - k)) * t for k, (_, t) in enumerate(shown)])
+    ridge = np.linalg.solve(rows.T @ rows + 0.3 * np.eye(6), rows.T @ targets).T
+    np.testing.assert_allclose(np.c_[layer.weight.data, layer.bias.data], ridge, rtol=1e-10)
+    with pytest.raises(ValueError, match=r"RecursiveLeastSquares state: S\.m missing or not of shape \(6, 6\)"):
+        fit.load_state_dict({"S.m": np.zeros((5, 5)), "R.m": np.zeros((3, 6))})
+
+
+def test_least_squares_fits_linear_predictors_only():
+    with pytest.raises(ValueError, match="least-squares.*fits linear predictors.*predictor_hidden=\\(8,\\)"):
+        SyntheticGradients(LogLikelihoodCost(), SGD(mlp([3, 2]).parameters(), 0.1), predictor_optimizer="least-squares",
+                           predictor_hidden=(8,))
+    with pytest.raises(ValueError, match="predictor_forgetting must be in \\[0, 1\\]"):
+        SyntheticGradients(LogLikelihoodCost(), SGD(mlp([3, 2]).parameters(), 0.1), predictor_forgetting=1.5)

@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from synaptica.checks import one_of, positive_float, positive_int
+from synaptica.checks import in_unit_interval, non_negative_float, one_of, positive_float, positive_int
 from synaptica.losses import QuadraticCost
 from synaptica.nn.builders import mlp
 from synaptica.nn.module import Module
@@ -20,11 +20,16 @@ from synaptica.rules.base import (GradientRule, State, batch_metrics, checked_co
                                   prefixed, unprefixed)
 from synaptica.rules.feedback_alignment import FEEDBACK_LAYERS
 from synaptica.rules.layers import cut_into_blocks, run_layers
+from synaptica.rules.least_squares_fit import RecursiveLeastSquares
 from synaptica.tensor import Tensor
 
 #: ``factory(name, size, condition_size, rng, dtype) -> Module``: the predictor for the block whose
 #: output is named ``name`` and has ``size`` values per example, given ``condition_size`` more inputs.
 PredictorFactory = Callable[[str, int, int, np.random.Generator, np.dtype], Module]
+
+#: How the predictors can learn: an optimizer by name, or a closed-form least-squares fit.
+LEAST_SQUARES = "least-squares"
+PREDICTOR_FITS = (*OPTIMIZERS, LEAST_SQUARES)
 
 
 class SyntheticGradients(GradientRule):
@@ -70,7 +75,12 @@ class SyntheticGradients(GradientRule):
         conditional: cDNI, Mₗ(hˡ, y), where y is one-hot (labels) or the target row.
         predictor_hidden: hidden layer sizes of every Mₗ.
         predictor_optimizer, predictor_learning_rate: how the predictors learn (Adam, η = 0.001: the
-            settings measured in docs/rules.md).
+            settings measured in docs/rules.md), or ``"least-squares"``: each linear Mₗ is set after
+            every step to the exponentially weighted ridge regression of all its targets so far on its
+            inputs, A = R (S + λI)⁻¹ with S ← βS + H̃ᵀH̃ and R ← βR + TᵀH̃, h̃ = [h(, y); 1]
+            (:class:`~synaptica.rules.least_squares_fit.RecursiveLeastSquares`; η is unused).
+        predictor_forgetting, predictor_ridge: β and λ of the least-squares fit (the best measured at
+            full size; none measured in docs/rules.md does better than Adam).
         layers_per_block: weight layers per block (1: every hidden layer is decoupled).
         predictor: a :data:`PredictorFactory` to make each Mₗ instead of the MLP above.
 
@@ -82,13 +92,20 @@ class SyntheticGradients(GradientRule):
 
     def __init__(self, cost, optimizer, *, conditional: bool = False, predictor_hidden: tuple[int, ...] = (),
                  predictor_optimizer: str = "adam", predictor_learning_rate: float = 1e-3, layers_per_block: int = 1,
-                 predictor: PredictorFactory | None = None):
+                 predictor: PredictorFactory | None = None, predictor_forgetting: float = 0.9,
+                 predictor_ridge: float = 1.0):
         super().__init__(cost, optimizer)
         owner = type(self).__name__
         self.conditional = bool(conditional)
         self.predictor_hidden = tuple(positive_int(owner, "predictor_hidden", size) for size in predictor_hidden)
-        self.predictor_optimizer_name = one_of(owner, "predictor_optimizer", predictor_optimizer, OPTIMIZERS)
+        self.predictor_optimizer_name = one_of(owner, "predictor_optimizer", predictor_optimizer, PREDICTOR_FITS)
         self.predictor_learning_rate = positive_float(owner, "predictor_learning_rate", predictor_learning_rate)
+        self.predictor_forgetting = in_unit_interval(owner, "predictor_forgetting", predictor_forgetting)
+        self.predictor_ridge = non_negative_float(owner, "predictor_ridge", predictor_ridge)
+        self.least_squares = self.predictor_optimizer_name == LEAST_SQUARES
+        if self.least_squares and (self.predictor_hidden or predictor is not None):
+            raise ValueError(f"{owner}: predictor_optimizer='least-squares' fits linear predictors; it cannot fit "
+                             f"predictor_hidden={self.predictor_hidden} or a predictor factory")
         self.layers_per_block = positive_int(owner, "layers_per_block", layers_per_block)
         self.factory = predictor or self._mlp_predictor
         self.predictors: dict[str, Module] = {}
@@ -123,10 +140,13 @@ class SyntheticGradients(GradientRule):
         target = hidden[-1][2].grad  # the true ∂C/∂hᴸ⁻¹ for the block below the top
         for i in reversed(range(len(hidden))):
             name, h, leaf = hidden[i]
-            prediction = self.predictors[name](self._features(leaf.data, condition))
-            error = QuadraticCost()(prediction, (np.zeros_like(h.data) if target is None else target * scale)
-                                    .reshape(prediction.shape))
+            features = self._features(leaf.data, condition)
+            prediction = self.predictors[name](features)
+            targets = (np.zeros_like(h.data) if target is None else target * scale).reshape(prediction.shape)
+            error = QuadraticCost()(prediction, targets)
             error.backward()
+            if self.least_squares:
+                self.predictor_optimizer.observe(name, features.data, targets)
             metrics[f"predictor_loss_{name}"] = float(error.data)
             h.backward((prediction.data / scale).reshape(h.shape))  # block l learns from δ̂ˡ
             target = hidden[i - 1][2].grad if i else None  # (∂hˡ/∂hˡ⁻¹)ᵀ δ̂ˡ: the target of the block below
@@ -199,9 +219,14 @@ class SyntheticGradients(GradientRule):
         extra = 0 if condition is None else condition.shape[1]
         self.predictors = {name: self.factory(name, size, extra, self._rng, hidden[0][1].dtype)
                            for name, size in wanted}
-        parameters = [p for predictor in self.predictors.values() for p in predictor.parameters()]
-        self.predictor_optimizer = make_optimizer(self.predictor_optimizer_name, parameters,
-                                                  self.predictor_learning_rate)
+        if self.least_squares:
+            self.predictor_optimizer = RecursiveLeastSquares(
+                {name: predictor.layers[-1] for name, predictor in self.predictors.items()},
+                self.predictor_forgetting, self.predictor_ridge)
+        else:
+            parameters = [p for predictor in self.predictors.values() for p in predictor.parameters()]
+            self.predictor_optimizer = make_optimizer(self.predictor_optimizer_name, parameters,
+                                                      self.predictor_learning_rate)
         if self._saved:
             self._load_predictors(self._saved)
 
