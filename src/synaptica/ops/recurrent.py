@@ -10,16 +10,17 @@ costs. So each cell here is one op over the whole sequence: its forward runs the
 (visible below, one iteration per step) and its vjp runs backpropagation through time (Werbos 1990)
 by hand, in the reverse loop. What keeps both loops short:
 
-- the input projections W_ih xₜ + b of all steps are one matrix product before the loop, and the
-  weight gradients ∂C/∂W = Σₜ δₜᵀ aₜ one product after it (δ of every step is kept);
+- the input projections W_ih xₜ + b of all steps are one matrix product before the loop (the LSTM
+  instead makes each step's pre-activations one product of the stacked weights [W_ih b W_hh] with
+  [xₜ; 1; hₜ₋₁], all steps' operands side by side in one array), and the weight gradients
+  ∂C/∂W = Σₜ δₜᵀ aₜ one product after it (δ of every step is kept; the LSTM's three in one product);
 - the gated cells' sigmoid gates are ½ tanh(a/2) + ½ with the sigmoid rows of the weights halved
   beforehand (:func:`halved_rows`): one tanh call per step for the whole gate block;
 - buffers are allocated once and written in place (``out=``), one step's scratch reused at every
   step, so that a step's elementwise work stays in the cache;
 - without recording (inference, ``no_grad``) the gated cells keep nothing for a backward pass and
-  reuse one step's buffers at every step; the LSTM's pre-activations of a step are then one product
-  of the stacked weights [W_ih b W_hh] with [xₜ; 1; hₜ₋₁] (the GRU, whose candidate needs U_n hₜ₋₁
-  apart, makes two).
+  reuse one step's buffers at every step;
+- the LSTM's backward loop skips the parts of the arriving gradient that are zero (:func:`live_parts`).
 
 Every op takes ``x`` (batch, time, features) and an initial state, and returns the states of every
 step, (batch, time, hidden): the layer (:mod:`synaptica.nn.recurrent`) takes the last one or all.
@@ -175,14 +176,61 @@ def arriving_gradient(g: np.ndarray):
     return step
 
 
+def live_parts(g: np.ndarray, parts: int) -> np.ndarray:
+    """(time, parts) bools: whether any gradient arrives at each step's part of the op's output
+    (batch, time, n), its last axis split in ``parts`` equal parts (the LSTM's hₜ and cₜ). Often most
+    of g is zero — a classifier reads only the last state, and nothing reads the LSTM's cells but
+    the last — and a part that is zero needs neither :func:`arriving_gradient`'s transposed read
+    nor an addition: one pass over g saves two at most steps."""
+    return g.reshape(g.shape[0], g.shape[1], parts, -1).any(axis=(0, 3))
+
+
+def stacked_operands(x: np.ndarray, h0: np.ndarray, reverse: bool) -> np.ndarray:
+    """(features + 1 + hidden, time, batch): the operand [xₜ; 1; hₜ₋₁] of every step, side by side.
+
+    The inputs (batch, time, features) are copied in (feature-major, :func:`feature_major`'s layout),
+    the row of ones carries the bias, and the initial state ``h0`` (batch, hidden) fills the state rows
+    of the first step; the loop writes each later step's hₜ₋₁ as it goes. A step's pre-activations are
+    then one product [W_ih b W_hh] [xₜ; 1; hₜ₋₁] (BLAS reads the strided block ``operands[:, t]`` as it
+    is), and after the loop all steps' operands are the (rows, time·batch) matrix whose product with
+    the δ of every step gives ∂C/∂[W_ih b W_hh] at once (:func:`stacked_gradients`)."""
+    batch, steps, features = x.shape
+    out = np.empty((features + 1 + h0.shape[1], steps, batch), x.dtype)
+    np.copyto(out[:features], np.transpose(x, (2, 1, 0)))
+    out[features] = 1
+    out[features + 1:, steps - 1 if reverse else 0] = h0.T
+    return out
+
+
+def stacked_gradients(flat: np.ndarray, operands: np.ndarray, widths, parameters) -> list:
+    """∂C/∂W for each of the parameters whose columns, side by side, made the stacked product
+    [W_ih b W_hh …] aₜ of every step: Σₜ δₜ aₜᵀ as one product of the δ merged (rows, time·batch)
+    (:func:`merged`) with the operands (columns, time, batch) (:func:`stacked_operands`). ``widths``
+    gives each parameter's number of columns; a parameter that needs no gradient gets None (when
+    none does, no product is made)."""
+    if not any(p.requires_grad for p in parameters):
+        return [None] * len(parameters)
+    product = flat @ operands.reshape(operands.shape[0], -1).T
+    grads, start = [], 0
+    for width, parameter in zip(widths, parameters):
+        grads.append(np.ascontiguousarray(product[:, start:start + width]) if parameter.requires_grad else None)
+        start += width
+    return grads
+
+
+def input_gradient(flat: np.ndarray, w: np.ndarray, shape) -> np.ndarray:
+    """∂C/∂xₜ = Wᵀ δₜ for every step as one product, from the δ merged (rows, time·batch): (batch,
+    time, features) ``shape``, a view of the (features, time, batch) product."""
+    batch, steps, features = shape
+    return np.transpose((w.T @ flat).reshape(features, steps, batch), (2, 1, 0))
+
+
 def weight_gradients(flat: np.ndarray, inputs: np.ndarray, w: Tensor, x: Tensor, want_bias: bool):
     """∂C/∂x, ∂C/∂W and ∂C/∂b for a product W aₜ + b applied at every step, from the δ of every step
     merged (rows, time·batch) (:func:`merged`) and the inputs aₜ (columns, time, batch): ∂C/∂W = Σₜ δₜ aₜᵀ
     and ∂C/∂b = Σₜ δₜ 1 as one product and one sum over all steps, ∂C/∂aₜ = Wᵀ δₜ as one product,
     returned as (batch, time, columns)."""
-    grad_x = None
-    if x.requires_grad:
-        grad_x = np.transpose((w.data.T @ flat).reshape(inputs.shape), (2, 1, 0))
+    grad_x = input_gradient(flat, w.data, x.shape) if x.requires_grad else None
     grad_w = flat @ inputs.reshape(inputs.shape[0], -1).T if w.requires_grad else None
     grad_b = np.add.reduce(flat, axis=1) if want_bias else None
     return grad_x, grad_w, grad_b
