@@ -163,10 +163,20 @@ def step_masks(mask, batch: int, steps: int, dtype) -> tuple[np.ndarray, np.ndar
 
 def arriving_gradient(g: np.ndarray):
     """The gradient arriving at the op's output (batch, time, n), step by step: ``step(t)`` is step
-    t's (n, batch) block, a view valid until the next call. Each call copies the step's rows (batch,
-    n), contiguous runs of g, into one small buffer and returns its transpose: the elementwise work
-    that reads it then transposes within the cache, where reading the (n, batch) block straight out
-    of g, or a transposed copy of the whole of g, would stride across all of g (twice the time)."""
+    t's (n, batch) block, a view valid until the next call.
+
+    A gradient built by indexing the op's output — the slices a recurrent layer returns, whose vjp
+    fills an array laid out as that output (``np.zeros_like`` keeps the layout) — is the transposed
+    view of a (time, n, batch) array, and step t's block is then a contiguous view of it; one laid out
+    (n, time, batch) (an op's ∂C/∂x, :func:`input_gradient`) gives a block of contiguous rows. Any
+    other layout, as the (batch, time, n) a product returns, is copied step by step: the step's rows
+    (batch, n), contiguous runs of g, go into one small buffer whose transpose is returned, so that
+    the elementwise work that reads it transposes within the cache, where reading the (n, batch) block
+    straight out of g, or a transposed copy of the whole of g, would stride across all of g."""
+    for axes, block in (((1, 2, 0), lambda a, t: a[t]), ((2, 1, 0), lambda a, t: a[:, t])):
+        native = np.transpose(g, axes)
+        if native.flags.c_contiguous:
+            return lambda t, native=native, block=block: block(native, t)
     buffer = np.empty((g.shape[0], g.shape[2]), g.dtype)
 
     def step(t: int) -> np.ndarray:
