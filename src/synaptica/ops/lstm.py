@@ -35,7 +35,7 @@ import numpy as np
 
 from synaptica.errors import ShapeError
 from synaptica.ops.recurrent import (
-    arriving_gradient, batch_major, check_sequence, halved_rows, input_gradient, live_parts, merged, sigmoid_from_tanh,
+    arriving_gradient, batch_major, check_sequence, halved_rows, input_gradient, merged, sigmoid_from_tanh,
     stacked_gradients, stacked_operands, step_masks, step_order, with_previous,
 )
 from synaptica.tensor import Tensor, joins_graph
@@ -130,7 +130,7 @@ def lstm(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Te
 
     def vjp(g):
         factors, through, keep = backward_factors(gates, squashed, states[:, n:], c0.data.T, masks, reverse)
-        arriving, live = arriving_gradient(g), live_parts(g, 2)
+        arriving = arriving_gradient(g)
         grad_h, grad_c = np.zeros_like(h), np.zeros_like(c)
         dh, dc = np.empty_like(h), np.empty_like(c)
         w_t = w_hh.data.T
@@ -138,15 +138,11 @@ def lstm(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Te
         first = steps - 1 if reverse else 0
         for t in step_order(steps, not reverse):
             delta = factors[t]  # this step's factors, made δ in place
-            step = arriving(t) if live[t].any() else None
-            if step is not None and live[t, 0]:
-                np.add(step[:n], grad_h, out=dh)  # ∂C/∂hₜ
-            else:  # nothing arrives from outside: ∂C/∂hₜ is what came from step t + 1
-                dh, grad_h = grad_h, dh
+            step = arriving(t)
+            np.add(step[:n], grad_h, out=dh)  # ∂C/∂hₜ
             np.multiply(dh, through[t], out=dc)
             dc += grad_c
-            if step is not None and live[t, 1]:
-                dc += step[n:]  # ∂C/∂cₜ, through hₜ = oₜ tanh cₜ and from step t + 1
+            dc += step[n:]  # ∂C/∂cₜ, through hₜ = oₜ tanh cₜ and from step t + 1
             delta[:n] *= dh  # δ_o
             if peephole is not None:
                 dc += np.multiply(delta[:n], p_o, out=grad_c)

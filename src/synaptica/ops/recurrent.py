@@ -20,7 +20,8 @@ by hand, in the reverse loop. What keeps both loops short:
   step, so that a step's elementwise work stays in the cache;
 - without recording (inference, ``no_grad``) the gated cells keep nothing for a backward pass and
   reuse one step's buffers at every step;
-- the LSTM's backward loop skips the parts of the arriving gradient that are zero (:func:`live_parts`).
+- the gradient arriving at the outputs is read in place when it is laid out as the op's own output,
+  as it is when it comes through the slices a layer returns (:func:`arriving_gradient`).
 
 Every op takes ``x`` (batch, time, features) and an initial state, and returns the states of every
 step, (batch, time, hidden): the layer (:mod:`synaptica.nn.recurrent`) takes the last one or all.
@@ -184,15 +185,6 @@ def arriving_gradient(g: np.ndarray):
         return buffer.T
 
     return step
-
-
-def live_parts(g: np.ndarray, parts: int) -> np.ndarray:
-    """(time, parts) bools: whether any gradient arrives at each step's part of the op's output
-    (batch, time, n), its last axis split in ``parts`` equal parts (the LSTM's hₜ and cₜ). Often most
-    of g is zero — a classifier reads only the last state, and nothing reads the LSTM's cells but
-    the last — and a part that is zero needs neither :func:`arriving_gradient`'s transposed read
-    nor an addition: one pass over g saves two at most steps."""
-    return g.reshape(g.shape[0], g.shape[1], parts, -1).any(axis=(0, 3))
 
 
 def stacked_operands(x: np.ndarray, h0: np.ndarray, reverse: bool) -> np.ndarray:
