@@ -35,8 +35,8 @@ import numpy as np
 
 from synaptica.errors import ShapeError
 from synaptica.ops.recurrent import (
-    arriving_gradient, batch_major, check_sequence, halved_rows, input_gradient, merged, sigmoid_from_tanh,
-    stacked_gradients, stacked_operands, step_masks, step_order, with_previous,
+    arriving_gradient, batch_major, check_sequence, halved_rows, input_gradient, sigmoid_from_tanh,
+    stacked_gradients, stacked_operands, step_masks, step_order, with_previous, work_array,
 )
 from synaptica.tensor import Tensor, joins_graph
 
@@ -155,7 +155,8 @@ def lstm(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Te
                 np.matmul(w_t, delta, out=grad_h)
                 if masks is not None:
                     grad_h += masks[1][t] * dh
-        flat = merged(factors)
+        flat = work_array("lstm deltas", (4 * n, steps * batch), x.dtype)
+        np.copyto(flat.reshape(4 * n, steps, batch), np.swapaxes(factors, 0, 1))  # all steps side by side
         grad_x = input_gradient(flat, w_ih.data, x.shape) if x.requires_grad else None
         grad_w_ih, grad_b, grad_w_hh = stacked_gradients(flat, operands, (features, 1, n), (w_ih, bias, w_hh))
         grads = (grad_x, grad_h.T if h0.requires_grad else None, grad_c.T, grad_w_ih, grad_w_hh,
@@ -190,10 +191,12 @@ def backward_factors(gates: np.ndarray, squashed: np.ndarray, cells: np.ndarray,
     None of them depends on the gradient, so they are a few operations over the whole sequence
     instead of a dozen small ones per step inside the sequential loop. At padded steps (``masks``)
     the factors and ``through`` are 0 and ``keep`` is 1: no δ, and the cell's gradient passes on.
+    ``factors`` and ``through`` are work arrays (:func:`synaptica.ops.recurrent.work_array`), valid
+    until the next backward pass of an LSTM of the same shape.
     """
     n = squashed.shape[1]
     sigmoids, candidate = gates[:, :3 * n], gates[:, 3 * n:]
-    factors = np.empty_like(gates)
+    factors = work_array("lstm factors", gates.shape, gates.dtype)
     slopes = factors[:, :3 * n]
     np.subtract(1, sigmoids, out=slopes)
     slopes *= sigmoids  # σ' = σ(1 − σ) of o, i, f
@@ -203,7 +206,7 @@ def backward_factors(gates: np.ndarray, squashed: np.ndarray, cells: np.ndarray,
     np.multiply(candidate, candidate, out=factors[:, 3 * n:])
     np.subtract(1, factors[:, 3 * n:], out=factors[:, 3 * n:])
     factors[:, 3 * n:] *= gates[:, n:2 * n]
-    through = np.multiply(squashed, squashed)
+    through = np.multiply(squashed, squashed, out=work_array("lstm through", squashed.shape, squashed.dtype))
     np.subtract(1, through, out=through)
     through *= gates[:, :n]
     keep = gates[:, 2 * n:3 * n]
