@@ -102,3 +102,16 @@ def test_an_index_tensor_must_hold_whole_numbers():
         x[Tensor(np.array([0.5, 1.0]))]
     with pytest.raises(IndexError, match="whole numbers"):
         x[:, Tensor(np.array([np.nan]))]
+
+
+@pytest.mark.parametrize("shape, rows_shape", [((73, 8), (32, 10)), ((5,), (7,)), ((6, 2, 3), (4, 5))])
+def test_add_rows_adds_what_add_at_adds_with_repeated_and_negative_rows(shape, rows_shape):
+    from synaptica.ops.shape import add_rows
+
+    rng = np.random.default_rng(0)
+    rows = rng.integers(-shape[0], shape[0], rows_shape)
+    g = rng.standard_normal(rows_shape + shape[1:])
+    expected, got = np.zeros(shape), np.zeros(shape)
+    np.add.at(expected, rows, g)
+    add_rows(got, rows, g)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)

