@@ -1,6 +1,6 @@
 """Grapheme to phoneme: the same encoder–decoder with attention in synaptica and in PyTorch, same split.
 
-    python bench/g2p.py                                 # whole CMUdict, 12 epochs each (long: see --words)
+    python bench/g2p.py                                 # whole CMUdict, 256 units, 16 epochs each (long: see --words)
     python bench/g2p.py --words 20000 --test-words 1000 --epochs 5
 
 Both models are :class:`synaptica.models.Seq2Seq` (additive attention): source embedding → BiLSTM
@@ -102,8 +102,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--words", type=int, default=0)
     parser.add_argument("--test-words", type=int, default=0)
-    parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--epochs", type=int, default=16)
+    parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--embedding", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--eta", type=float, default=3e-3)

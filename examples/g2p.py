@@ -1,6 +1,6 @@
 """Grapheme to phoneme: spell a word, hear it — sequence to sequence with attention on CMUdict.
 
-    python examples/g2p.py                              # the whole dictionary, 12 epochs (about an hour)
+    python examples/g2p.py                              # the whole dictionary, LSTMs of 256, 16 epochs (about an hour)
     python examples/g2p.py --words 20000 --epochs 5     # a quicker run on part of it
     python examples/g2p.py --autoencoder                # a seq2seq auto-encoder of the spellings
     python examples/g2p.py --save g2p.safetensors       # keep the trained model (load_seq2seq reads it)
@@ -73,7 +73,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--test-words", type=int, default=0, help="score the first N test words (0: all)")
     parser.add_argument("--validation-words", type=int, default=0,
                         help="choose the epoch kept on the first N validation words (0: all)")
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=16)
     parser.add_argument("--minutes", type=float, default=0,
                         help="stop after the epoch during which this much time ran out (0: no limit)")
     parser.add_argument("--dropout", type=float, default=0.3, help="drop probability in training (0: none)")
@@ -81,7 +81,7 @@ def main(argv=None) -> dict:
                         help="the learning rate over the epochs: annealed along half a cosine, or constant")
     parser.add_argument("--keep-best", action=argparse.BooleanOptionalAction, default=True,
                         help="keep the epoch of best validation word accuracy (greedy decoding)")
-    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--embedding", type=int, default=64)
     parser.add_argument("--attention", choices=("additive", "dot", "none"), default="additive")
     parser.add_argument("--batch-size", type=int, default=64)
