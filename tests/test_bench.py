@@ -76,9 +76,11 @@ def test_instruction_counts_split_a_step_by_library(subset_dir):
     assert set(rows) == {"Python", "NumPy", "BLAS", "total"}, result.stdout
     synaptica_blas, floor_blas, _ = rows["BLAS"]
     assert floor_blas > 100 and abs(synaptica_blas - floor_blas) < 0.02 * floor_blas, result.stdout
-    # the floor's own Python per step is a few thousand instructions, small enough for the 10- and
-    # 30-step runs' interpreter noise (garbage collection, caches) to push its difference below zero
-    assert rows["Python"][0] > max(rows["Python"][1], 0) + 50 and rows["total"][0] > rows["total"][1], result.stdout
+    # each row is the difference of a 10- and a 30-step run over 20 steps, and the interpreter's noise
+    # (garbage collection, caches) moves the floor's small Python row by tens of thousands either way
+    # (−9.7 and +70.4 thousand measured): only the interpreter and NumPy together, and the total, compare
+    interpreter = [rows["Python"][k] + rows["NumPy"][k] for k in (0, 1)]
+    assert interpreter[0] > interpreter[1] and rows["total"][0] > rows["total"][1], result.stdout
     assert "synaptica / floor:" in result.stdout
 
 
