@@ -144,9 +144,10 @@ class SyntheticGradients(GradientRule):
             prediction = self.predictors[name](features)
             targets = (np.zeros_like(h.data) if target is None else target * scale).reshape(prediction.shape)
             error = QuadraticCost()(prediction, targets)
-            error.backward()
-            if self.least_squares:
+            if self.least_squares:  # the fit needs the pairs, not the loss's gradient
                 self.predictor_optimizer.observe(name, features.data, targets)
+            else:
+                error.backward()
             metrics[f"predictor_loss_{name}"] = float(error.data)
             h.backward((prediction.data / scale).reshape(h.shape))  # block l learns from δ̂ˡ
             target = hidden[i - 1][2].grad if i else None  # (∂hˡ/∂hˡ⁻¹)ᵀ δ̂ˡ: the target of the block below
