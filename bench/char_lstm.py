@@ -10,7 +10,10 @@ gradient-norm clipping at 5, the state carried from window to window (truncated 
 twin is ``nn.Embedding`` + ``nn.LSTM(num_layers=2)`` + ``nn.Linear`` with the same weights (gate
 blocks permuted), the same windows, the same optimizer settings. Printed: median seconds per
 training step and per inference window of each, taking turns step by step, and the ratios
-synaptica / PyTorch (below 1: synaptica is faster).
+synaptica / PyTorch (below 1: synaptica is faster). Also printed: the floor of any NumPy inference
+window, its matrix products alone (every layer's per-step product at the shapes the LSTM op makes
+and the read-out's), timed in the same turns, and the window's floating-point operations, which
+give the rate at which PyTorch's whole window runs.
 """
 
 from __future__ import annotations
@@ -58,6 +61,34 @@ def torch_twin(model: CharLanguageModel) -> nn.Module:
     return twin
 
 
+def window_products(model: CharLanguageModel, batch: int, steps: int):
+    """A function making an inference window's matrix products alone, and their floating-point operations.
+
+    Per layer and step the LSTM op's one product [W_ih b W_hh] [xₜ; 1; hₜ₋₁] ((4·hidden, inputs + 1 +
+    hidden) by (inputs + 1 + hidden, batch)), then the read-out's (batch·steps, hidden) by (hidden,
+    vocabulary): nothing else, so no NumPy implementation of the window can take less time.
+    """
+    generator = np.random.default_rng(0)
+    hidden, inputs = model.recurrent.hidden_size, model.embedding.embedding_dim
+    layers = []
+    for layer in range(model.recurrent.num_layers):
+        width = (inputs if layer == 0 else hidden) + 1 + hidden
+        layers.append((generator.standard_normal((4 * hidden, width)).astype(np.float32),
+                       generator.standard_normal((width, steps, batch)).astype(np.float32),
+                       np.empty((4 * hidden, batch), np.float32)))
+    states = generator.standard_normal((batch * steps, hidden)).astype(np.float32)
+    readout = generator.standard_normal((hidden, model.vocabulary_size)).astype(np.float32)
+    flops = 2 * sum(w.size * batch * steps for w, _, _ in layers) + 2 * states.shape[0] * readout.size
+
+    def run():
+        for weights, operands, out in layers:
+            for t in range(steps):
+                np.matmul(weights, operands[:, t], out=out)
+        states @ readout
+
+    return run, flops
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=20)
@@ -80,7 +111,8 @@ def main(argv=None) -> dict:
     windows = source.batches(None, np.random.default_rng(0))
     threads = args.threads or None
     torch.set_num_threads(args.threads or common.TORCH_DEFAULT_THREADS)
-    ours, theirs, ours_infer, theirs_infer = [], [], [], []
+    products, flops = window_products(model, 32, 100)
+    ours, theirs, ours_infer, theirs_infer, floor = [], [], [], [], []
     state = None
     with model.stateful(), blas_threads(threads or training_threads(32, "auto")):
         for step in range(args.warm_up + args.steps):
@@ -108,15 +140,21 @@ def main(argv=None) -> dict:
             with torch.no_grad():
                 twin["readout"](twin["lstm"](twin["embedding"](torch.tensor(x)))[0])
             theirs_infer.append(clock() - started)
+            started = clock()
+            products()
+            floor.append(clock() - started)
     cut = args.warm_up
     result = {name: common.median(values[cut:]) for name, values in
               (("train_synaptica", ours), ("train_pytorch", theirs), ("infer_synaptica", ours_infer),
-               ("infer_pytorch", theirs_infer))}
+               ("infer_pytorch", theirs_infer), ("products_alone", floor))}
     print(f"character LSTM 2 × 256, windows of 100, batch 32 ({args.steps} steps, medians):")
     print(f"  training step: synaptica {result['train_synaptica'] * 1000:.0f} ms, PyTorch "
           f"{result['train_pytorch'] * 1000:.0f} ms, ratio {result['train_synaptica'] / result['train_pytorch']:.2f}")
     print(f"  inference window: synaptica {result['infer_synaptica'] * 1000:.0f} ms, PyTorch "
           f"{result['infer_pytorch'] * 1000:.0f} ms, ratio {result['infer_synaptica'] / result['infer_pytorch']:.2f}")
+    print(f"  the window's matrix products alone in NumPy: {result['products_alone'] * 1000:.0f} ms "
+          f"({flops / 1e9:.2f} GFLOP, {flops / result['products_alone'] / 1e9:.0f} GFLOP/s; PyTorch's whole window "
+          f"{flops / result['infer_pytorch'] / 1e9:.0f} GFLOP/s)")
     return result
 
 
