@@ -2,6 +2,7 @@
 
     python examples/synthetic_gradients.py                    # [784, 256, 256, 10] ReLU + batch norm, 3 seeds
     python examples/synthetic_gradients.py --seeds 0 --epochs 3 --limit 10000 --out quick.png
+    python examples/synthetic_gradients.py --rules dni --hidden-optimizer sgd --hidden-eta 0.001 --hidden-momentum 0.9
 
 Every rule trains the same architecture from the same initial weights (one per seed) on the same
 mini-batches with Adam; the epoch with the best validation accuracy is kept and measured once on the
@@ -9,6 +10,8 @@ test set. For DNI and cDNI, the angle between each hidden block's synthetic grad
 true ∂C/∂hˡ is measured after every epoch on 1,000 fixed training images
 (:class:`synaptica.rules.alignment.SyntheticGradientAlignment`). The figure draws the mean
 validation accuracy per epoch and those angles; ``--json`` keeps every run's record.
+``--hidden-optimizer`` gives the hidden blocks an optimizer of their own (the output layer keeps
+Adam): SGD's steps follow the size of the gradient a block is given, Adam's do not.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from synaptica.data import load_dataset
 from synaptica.losses import LogLikelihoodCost
 from synaptica.nn import mlp
 from synaptica.optim import Adam
+from synaptica.optim.base import Optimizer
+from synaptica.optim.by_name import make_optimizer
 from synaptica.rules import Backprop, SyntheticGradients
 from synaptica.rules.alignment import SyntheticGradientAlignment
 from synaptica.train import evaluate, fit
@@ -31,19 +36,44 @@ from synaptica.viz.compare import draw_comparison
 RULES = ("backprop", "dni", "cdni")
 
 
+class SplitOptimizer(Optimizer):
+    """The hidden blocks' parameters stepped by one optimizer, the output layer's by another."""
+
+    def __init__(self, hidden: Optimizer, output: Optimizer):
+        super().__init__(hidden.params + output.params, output.learning_rate)
+        self.parts = (hidden, output)
+
+    def step(self) -> None:
+        for part in self.parts:
+            part.step()
+        self.steps += 1
+
+
+def network_optimizer(model, args) -> Optimizer:
+    """Adam η for every parameter, or with ``--hidden-optimizer`` that optimizer for all but the output layer's."""
+    if not args.hidden_optimizer:
+        return Adam(model.parameters(), args.eta)
+    params = list(model.parameters())
+    output = list(model.layers[-1].parameters())
+    hidden = [p for p in params if all(p is not q for q in output)]
+    return SplitOptimizer(make_optimizer(args.hidden_optimizer, hidden, args.hidden_eta, momentum=args.hidden_momentum),
+                          Adam(output, args.eta))
+
+
 def run(rule_name: str, seed: int, splits, args) -> dict:
     train = splits.train
     x, y = train.x[:args.limit], train.y[:args.limit]
     sizes = [x.shape[1], *[int(h) for h in args.hidden.split(",")], train.n_classes]
     model = mlp(sizes, "relu", init="he", rng=seed, batch_norm=True)
-    optimizer, cost = Adam(model.parameters(), args.eta), LogLikelihoodCost()
+    optimizer, cost = network_optimizer(model, args), LogLikelihoodCost()
     if rule_name == "backprop":
         rule, evaluators = Backprop(cost, optimizer), []
     else:
         rule = SyntheticGradients(cost, optimizer, conditional=rule_name == "cdni",
                                   predictor_learning_rate=args.predictor_eta, predictor_optimizer=args.predictor_optimizer,
                                   predictor_forgetting=args.predictor_forgetting, predictor_ridge=args.predictor_ridge,
-                                  predictor_hidden=tuple(int(v) for v in args.predictor_hidden.split(",") if v))
+                                  predictor_hidden=tuple(int(v) for v in args.predictor_hidden.split(",") if v),
+                                  layers_per_block=args.layers_per_block)
         evaluators = [SyntheticGradientAlignment(rule, x[:1000], y[:1000])]
     started = time.perf_counter()
     history = fit(model, rule, (x, y), epochs=args.epochs, batch_size=args.batch_size, rng=seed,
@@ -69,6 +99,10 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--rules", default=",".join(RULES), help=f"some of {', '.join(RULES)}")
     parser.add_argument("--hidden", default="256,256")
     parser.add_argument("--eta", type=float, default=0.001, help="Adam's η for the network")
+    parser.add_argument("--hidden-optimizer", default="",
+                        help="an optimizer of their own for the hidden blocks (sgd, adam, …; none: Adam η for all)")
+    parser.add_argument("--hidden-eta", type=float, default=0.001, help="η of --hidden-optimizer")
+    parser.add_argument("--hidden-momentum", type=float, default=0.0, help="momentum of --hidden-optimizer sgd")
     parser.add_argument("--predictor-eta", type=float, default=0.001, help="Adam's η for the predictors")
     parser.add_argument("--predictor-optimizer", default="adam",
                         help="how the predictors learn: an optimizer (adam, sgd, …) or least-squares")
@@ -76,6 +110,8 @@ def main(argv=None) -> list[dict]:
                         help="least-squares: β, the weight of the running sums against each new batch")
     parser.add_argument("--predictor-ridge", type=float, default=1.0, help="least-squares: λ, the ridge")
     parser.add_argument("--predictor-hidden", default="", help="hidden sizes of every predictor (none: linear)")
+    parser.add_argument("--layers-per-block", type=int, default=1,
+                        help="weight layers per block: a predictor at every block's output (1: at every hidden layer)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--limit", type=int, default=None, help="train on the first N training images")

@@ -258,6 +258,27 @@ def test_the_example_trains_the_three_rules_and_draws_them(subset_dir, tmp_path)
 
 
 @pytest.mark.slow
+def test_the_examples_hidden_optimizer_reduces_to_one_adam_and_sgd_changes_the_run(subset_dir, tmp_path):
+    """--hidden-optimizer adam with the network's η is Adam over every parameter (Adam keeps its
+    moments per parameter, so splitting them between two Adams changes nothing): the same record;
+    SGD for the hidden blocks trains a different network."""
+    def dni_record(*extra):
+        out = tmp_path / f"run{len(extra)}{'-'.join(extra)}.jsonl"
+        result = run_python([str(REPO / "examples" / "synthetic_gradients.py"), "--data", str(subset_dir),
+                             "--epochs", "1", "--seeds", "0", "--rules", "dni", "--hidden", "32,32", "--json", str(out),
+                             "--out", str(tmp_path / "sg.png"), *extra])
+        assert result.returncode == 0, result.stderr
+        return json.loads(out.read_text())
+
+    one_adam = dni_record()
+    split_adams = dni_record("--hidden-optimizer", "adam", "--hidden-eta", "0.001")
+    sgd = dni_record("--hidden-optimizer", "sgd", "--hidden-eta", "0.001", "--hidden-momentum", "0.9")
+    for key in ("test_accuracy", "validation_accuracy", "angles", "predictor_losses"):
+        assert split_adams[key] == one_adam[key]
+    assert sgd["angles"] != one_adam["angles"]
+
+
+@pytest.mark.slow
 def test_the_ceiling_example_measures_predictors_with_and_without_the_label(subset_dir):
     """examples/synthetic_gradient_ceiling.py on the subset: every predictor gets an angle, and the
     label-conditioned linear one is far closer to the true gradient than the label-free one."""
