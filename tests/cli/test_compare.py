@@ -4,10 +4,15 @@
 import csv
 import re
 
+import numpy as np
 import pytest
 
 from synaptica.cli import build_parser, main
-from synaptica.cli.train import recipe_defaults
+from synaptica.cli.train import recipe_defaults, rule_options
+from synaptica.losses import get_cost
+from synaptica.nn import mlp
+from synaptica.optim import Adam
+from synaptica.rules import make_rule
 from tests.conftest import run_python
 from tests.png_check import assert_png_not_blank
 
@@ -65,3 +70,22 @@ def test_synthetic_gradients_from_the_command_line(subset_dir, tmp_path):
     assert float(re.search(r"Test accuracy: ([0-9.]+)", result.stdout).group(1)) > 0.3  # chance: 0.1
     with pytest.raises(ValueError, match="--conditional belongs to --rule synthetic-gradients, not backprop"):
         recipe_defaults(build_parser().parse_args(["train", "--conditional"]))
+
+
+def test_the_synthetic_gradient_options_reach_the_rule_and_belong_to_it_alone():
+    """--layers-per-block and --predictor-eta build the rule with them (one predictor for a block of
+    both hidden layers); given to another rule they are refused by name."""
+    args = build_parser().parse_args(["train", "--rule", "dni", "--layers-per-block", "2", "--predictor-eta", "0.01"])
+    recipe_defaults(args)
+    options = rule_options(args, None)
+    assert options == {"conditional": False, "layers_per_block": 2, "predictor_learning_rate": 0.01}
+    model = mlp([6, 5, 4, 3], "relu", rng=0)
+    rule = make_rule(args.rule, get_cost("log-likelihood"), Adam(model.parameters(), 1e-3), **options)
+    rule.bind(model, np.random.default_rng(0))
+    rule.step(model, (np.ones((2, 6), np.float32), np.array([0, 2])))
+    assert list(rule.predictors) == ["layers.3"] and rule.predictor_learning_rate == 0.01
+    for given in (["--layers-per-block", "2"], ["--predictor-eta", "0.01"]):
+        with pytest.raises(ValueError, match=f"{given[0]} belongs to --rule synthetic-gradients, not backprop"):
+            recipe_defaults(build_parser().parse_args(["train", *given]))
+    with pytest.raises(ValueError, match="--population belongs to --rule evolution-strategies, not backprop"):
+        recipe_defaults(build_parser().parse_args(["train", "--population", "4"]))

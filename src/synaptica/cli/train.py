@@ -78,6 +78,11 @@ def add_train_command(commands) -> None:
                             "--lmbda; use a large batch on a small net); stdp trains --model snn")
     train.add_argument("--conditional", action="store_true",
                        help="--rule synthetic-gradients: cDNI, the predictors also see the one-hot label")
+    train.add_argument("--layers-per-block", type=count, default=None, metavar="N",
+                       help="--rule synthetic-gradients: weight layers per block, a predictor at each block's "
+                            "output (default: 1, a predictor after every hidden layer)")
+    train.add_argument("--predictor-eta", type=rate, default=None, metavar="η",
+                       help="--rule synthetic-gradients: Adam's η for the predictors (default: 0.001)")
     train.add_argument("--neurons", type=count, default=400, metavar="N",
                        help="--model snn: excitatory neurons")
     train.add_argument("--label", type=count, default=10000, metavar="N",
@@ -134,6 +139,9 @@ def add_train_command(commands) -> None:
 
 #: the options that only evolution strategies take
 ES_OPTIONS = ("population", "sigma", "executor", "workers")
+#: the options that only synthetic gradients take, and the rule's keyword for each
+SYNTHETIC_GRADIENT_OPTIONS = {"conditional": "conditional", "layers_per_block": "layers_per_block",
+                              "predictor_eta": "predictor_learning_rate"}
 
 
 def recipe_defaults(args: argparse.Namespace) -> None:
@@ -141,12 +149,11 @@ def recipe_defaults(args: argparse.Namespace) -> None:
     for name, value in recipe(args.model, args.rule).items():
         if getattr(args, name, None) is None:
             setattr(args, name, value)
-    given = [f"--{name}" for name in ES_OPTIONS if getattr(args, name) is not None]
-    if args.conditional and args.rule != "synthetic-gradients":
-        raise ValueError(f"--conditional belongs to --rule synthetic-gradients, not {args.rule}")
-    if args.rule != "evolution-strategies" and given:
-        verb = "belongs" if len(given) == 1 else "belong"
-        raise ValueError(f"{' and '.join(given)} {verb} to --rule evolution-strategies, not {args.rule}")
+    for rule, options in (("synthetic-gradients", SYNTHETIC_GRADIENT_OPTIONS), ("evolution-strategies", ES_OPTIONS)):
+        given = [f"--{name.replace('_', '-')}" for name in options if getattr(args, name, None) not in (None, False)]
+        if args.rule != rule and given:
+            verb = "belongs" if len(given) == 1 else "belong"
+            raise ValueError(f"{' and '.join(given)} {verb} to --rule {rule}, not {args.rule}")
     if args.rule == "evolution-strategies":
         args.population = ES_DEFAULTS["population"] if args.population is None else args.population
         args.sigma = ES_DEFAULTS["sigma"] if args.sigma is None else args.sigma
@@ -198,9 +205,10 @@ def _augment(args: argparse.Namespace, train):
 
 def rule_options(args: argparse.Namespace, stack: ExitStack) -> dict:
     """The rule's own options: population, σ and the executor (closed with ``stack``) for evolution
-    strategies; conditional for synthetic gradients; none for the others."""
+    strategies; those of :data:`SYNTHETIC_GRADIENT_OPTIONS` given for synthetic gradients; none for the others."""
     if args.rule == "synthetic-gradients":
-        return {"conditional": args.conditional}
+        return {keyword: getattr(args, name) for name, keyword in SYNTHETIC_GRADIENT_OPTIONS.items()
+                if getattr(args, name, None) is not None}
     if args.rule != "evolution-strategies":
         return {}
     executor = stack.enter_context(make_executor(args.executor, args.workers))
