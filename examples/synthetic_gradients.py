@@ -53,11 +53,10 @@ def network_optimizer(model, args) -> Optimizer:
     """Adam η for every parameter, or with ``--hidden-optimizer`` that optimizer for all but the output layer's."""
     if not args.hidden_optimizer:
         return Adam(model.parameters(), args.eta)
-    params = list(model.parameters())
-    output = list(model.layers[-1].parameters())
-    hidden = [p for p in params if all(p is not q for q in output)]
+    *hidden_layers, output_layer = model.layers
+    hidden = [p for layer in hidden_layers for p in layer.parameters()]
     return SplitOptimizer(make_optimizer(args.hidden_optimizer, hidden, args.hidden_eta, momentum=args.hidden_momentum),
-                          Adam(output, args.eta))
+                          Adam(output_layer.parameters(), args.eta))
 
 
 def run(rule_name: str, seed: int, splits, args) -> dict:

@@ -258,7 +258,7 @@ def weight_gradients(flat: np.ndarray, inputs: np.ndarray, w: Tensor, x: Tensor,
     and ∂C/∂b = Σₜ δₜ 1 as one product and one sum over all steps, ∂C/∂aₜ = Wᵀ δₜ as one product,
     returned as (batch, time, columns)."""
     grad_x = input_gradient(flat, w.data, x.shape) if x.requires_grad else None
-    grad_w = flat @ inputs.reshape(inputs.shape[0], -1).T if w.requires_grad else None
+    grad_w, = stacked_gradients(flat, inputs, (inputs.shape[0],), (w,))
     grad_b = np.add.reduce(flat, axis=1) if want_bias else None
     return grad_x, grad_w, grad_b
 
